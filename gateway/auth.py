@@ -1,0 +1,62 @@
+"""Who may call the gateway, and which Gemini key a call uses (contract in design.md).
+
+- `GATEWAY_API_KEYS` set: the client must present one of them (compared in constant time) and
+  the call uses the server's Gemini keys.
+- server key(s) set: they are used; a client bearer is ignored.
+- no server key: the client's bearer is forwarded as `x-goog-api-key` (pass-through).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+
+from gateway.config import Settings
+from gateway.errors import AuthenticationError
+
+EMULATOR_KEY = "emulator"
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    for name in ("x-api-key", "api-key", "x-goog-api-key"):
+        value = headers.get(name)
+        if value:
+            return value.strip()
+    return None
+
+
+def is_client_key(presented: str | None, allowed: tuple[str, ...]) -> bool:
+    if presented is None:
+        return False
+    candidate = presented.encode()
+    found = False
+    for key in allowed:  # no early exit: every key is compared
+        found |= hmac.compare_digest(candidate, key.encode())
+    return found
+
+
+def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | None:
+    """None means "use the server's keys"; raises AuthenticationError for a refused client."""
+    presented = presented_key(headers)
+    if settings.client_keys:
+        if not is_client_key(presented, settings.client_keys):
+            raise AuthenticationError(
+                "Incorrect or missing API key for this gateway: pass one of its client keys "
+                "as the OpenAI api_key"
+            )
+        if not settings.api_keys and settings.upstream == "emulator":
+            return EMULATOR_KEY
+        return None
+    if settings.api_keys:
+        return None
+    if presented:
+        return presented
+    if settings.upstream == "emulator":
+        return EMULATOR_KEY
+    raise AuthenticationError(
+        "No Gemini API key: set GEMINI_API_KEY on the gateway, or pass your Gemini key as the "
+        "OpenAI api_key"
+    )

@@ -1,0 +1,123 @@
+"""`gemini-gateway serve|emulator`: flags → Settings → uvicorn. The only place that composes
+the emulator into the gateway (as an in-process upstream transport)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gateway import __version__
+from gateway.app import build_app
+from gateway.config import Settings, load_settings
+from gateway.logs import configure_logging
+
+log = logging.getLogger("gateway")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gemini-gateway",
+        description="OpenAI-compatible gateway in front of Google Gemini.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the OpenAI-compatible API")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--config", help="TOML config file (see config/gateway.toml)")
+    serve.add_argument(
+        "--emulator", action="store_true", help="use the built-in Gemini emulator (no key, offline)"
+    )
+    emulator = sub.add_parser("emulator", help="serve the Gemini emulator alone (a fake Gemini)")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8090)
+    return parser
+
+
+def _is_public(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host not in {"localhost"}
+
+
+def _warn_unsafe(settings: Settings) -> None:
+    if _is_public(settings.host) and settings.api_keys and not settings.client_keys:
+        log.warning(
+            "binding a public address with a server Gemini key and no GATEWAY_API_KEYS: anyone "
+            "who reaches this port spends your quota. Set GATEWAY_API_KEYS."
+        )
+
+
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": int(settings.drain_seconds),
+        "server_header": False,
+    }
+    try:
+        import uvloop  # noqa: F401
+
+        options["loop"] = "uvloop"
+    except ImportError:
+        options["loop"] = "asyncio"
+    try:
+        import httptools  # noqa: F401
+
+        options["http"] = "httptools"
+    except ImportError:
+        options["http"] = "h11"
+    return options
+
+
+def serve(args: argparse.Namespace) -> int:
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "upstream": "emulator" if args.emulator else None,
+    }
+    settings = load_settings(config_file=args.config, flags=flags)
+    configure_logging(settings.log_level)
+    _warn_unsafe(settings)
+    transport = None
+    if settings.upstream == "emulator":
+        from gateway.emulator.app import build_emulator_app
+
+        transport = httpx.ASGITransport(app=build_emulator_app())
+        log.info("serving on the built-in emulator: no Gemini key, no network")
+    app = build_app(settings, upstream_transport=transport)
+    uvicorn.run(app, **_uvicorn_options(settings))
+    return 0
+
+
+def emulator(args: argparse.Namespace) -> int:
+    from gateway.emulator.app import build_emulator_app
+
+    configure_logging("info")
+    uvicorn.run(build_emulator_app(), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        return emulator(args)
+    except ValueError as exc:
+        print(f"gemini-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""One frozen Settings object: defaults < config file (TOML) < environment < CLI flags.
+
+Every option is documented in config/gateway.toml with its environment variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+
+# Reference-image limits per model pattern (gemini-api.md §5): first matching prefix wins.
+DEFAULT_IMAGE_LIMITS: tuple[tuple[str, int], ...] = (
+    ("gemini-2.5-flash-image", 3),
+    ("gemini-3", 14),
+    ("", 14),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Upstream
+    upstream: str = "gemini"  # "gemini" or "emulator"
+    base_url: str = DEFAULT_BASE_URL
+    api_version: str = "v1beta"
+    api_keys: tuple[str, ...] = ()
+    connect_timeout: float = 10.0
+    read_timeout: float = 300.0
+    total_timeout: float = 600.0
+    max_retries: int = 1
+    retry_max_wait: float = 5.0
+    keepalive_interval: float = 15.0
+    max_connections: int = 256
+    # Clients
+    client_keys: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 100 * 1024 * 1024
+    max_concurrent_large: int = 16
+    # Images
+    image_markdown: bool = True
+    thought_images: bool = False
+    image_limits: tuple[tuple[str, int], ...] = DEFAULT_IMAGE_LIMITS
+    stream_content_piece: int = 256 * 1024
+    # Image URL fetching
+    fetch_images: bool = True
+    fetch_allow_http: bool = True
+    fetch_allowed_hosts: tuple[str, ...] = ()
+    fetch_max_bytes: int = 20 * 1024 * 1024
+    fetch_timeout: float = 20.0
+    # State
+    state: str = "memory"
+    state_max_bytes: int = 1024 * 1024 * 1024
+    state_max_age: float = 7 * 24 * 3600.0
+    # Hosted images
+    public_url: str = ""
+    files_dir: str = ""
+    files_require_auth: bool = False
+    # History budget
+    history_budget: str = "off"  # "off" | "trim" | "downsample" | "trim+downsample"
+    history_keep_turns: int = 0
+    # Observability
+    log_level: str = "info"
+    log_bodies: bool = False
+    metrics: bool = True
+    drain_seconds: float = 25.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_configured(self) -> bool:
+        return bool(self.api_keys)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# env var -> (field, parser)
+ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
+    "GATEWAY_HOST": ("host", str),
+    "GATEWAY_PORT": ("port", int),
+    "GATEWAY_UPSTREAM": ("upstream", str),
+    "GOOGLE_GEMINI_BASE_URL": ("base_url", str),
+    "GOOGLE_GENAI_API_VERSION": ("api_version", str),
+    "GOOGLE_API_KEY": ("api_keys", _csv),
+    "GEMINI_API_KEY": ("api_keys", _csv),
+    "GATEWAY_CONNECT_TIMEOUT": ("connect_timeout", float),
+    "GATEWAY_READ_TIMEOUT": ("read_timeout", float),
+    "GATEWAY_TOTAL_TIMEOUT": ("total_timeout", float),
+    "GATEWAY_MAX_RETRIES": ("max_retries", int),
+    "GATEWAY_RETRY_MAX_WAIT": ("retry_max_wait", float),
+    "GATEWAY_KEEPALIVE_INTERVAL": ("keepalive_interval", float),
+    "GATEWAY_MAX_CONNECTIONS": ("max_connections", int),
+    "GATEWAY_API_KEYS": ("client_keys", _csv),
+    "GATEWAY_CORS_ORIGINS": ("cors_origins", _csv),
+    "GATEWAY_MAX_BODY_BYTES": ("max_body_bytes", int),
+    "GATEWAY_MAX_CONCURRENT_LARGE": ("max_concurrent_large", int),
+    "GATEWAY_IMAGE_MARKDOWN": ("image_markdown", _bool),
+    "GATEWAY_THOUGHT_IMAGES": ("thought_images", _bool),
+    "GATEWAY_FETCH_IMAGES": ("fetch_images", _bool),
+    "GATEWAY_FETCH_ALLOW_HTTP": ("fetch_allow_http", _bool),
+    "GATEWAY_FETCH_ALLOWED_HOSTS": ("fetch_allowed_hosts", _csv),
+    "GATEWAY_FETCH_MAX_BYTES": ("fetch_max_bytes", int),
+    "GATEWAY_FETCH_TIMEOUT": ("fetch_timeout", float),
+    "GATEWAY_STATE": ("state", str),
+    "GATEWAY_STATE_MAX_BYTES": ("state_max_bytes", int),
+    "GATEWAY_STATE_MAX_AGE": ("state_max_age", float),
+    "GATEWAY_PUBLIC_URL": ("public_url", str),
+    "GATEWAY_FILES_DIR": ("files_dir", str),
+    "GATEWAY_FILES_REQUIRE_AUTH": ("files_require_auth", _bool),
+    "GATEWAY_HISTORY_BUDGET": ("history_budget", str),
+    "GATEWAY_HISTORY_KEEP_TURNS": ("history_keep_turns", int),
+    "GATEWAY_LOG_LEVEL": ("log_level", str),
+    "GATEWAY_LOG_BODIES": ("log_bodies", _bool),
+    "GATEWAY_METRICS": ("metrics", _bool),
+    "GATEWAY_DRAIN_SECONDS": ("drain_seconds", float),
+}
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """File values arrive typed by TOML; lists become tuples, image_limits a tuple of pairs."""
+    if name == "image_limits" and isinstance(value, Mapping):
+        return (*((str(k), int(v)) for k, v in value.items()), ("", 14))
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    if name in {"api_keys", "client_keys", "cors_origins", "fetch_allowed_hosts"} and isinstance(
+        value, str
+    ):
+        return _csv(value)
+    return value
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    flat: dict[str, Any] = {}
+    for section, values in data.items():
+        items = values.items() if isinstance(values, dict) and section != "image_limits" else None
+        if items is None:
+            flat[section] = values
+            continue
+        for key, value in items:
+            flat[key] = value
+    unknown = sorted(set(flat) - set(_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown option(s) in {path}: {', '.join(unknown)}")
+    return {k: _coerce(k, v) for k, v in flat.items()}
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    # GOOGLE_API_KEY first so GEMINI_API_KEY (listed later) wins when both are set.
+    for var, (name, parse) in ENV_TO_FIELD.items():
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"{var}: cannot parse {raw!r}") from exc
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    path = Path(config_file) if config_file else Path(env.get("GATEWAY_CONFIG", ""))
+    if config_file or env.get("GATEWAY_CONFIG"):
+        merged.update(_from_file(path))
+    merged.update(_from_env(env))
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    settings = Settings(**merged)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if settings.upstream not in {"gemini", "emulator"}:
+        raise ValueError("upstream must be 'gemini' or 'emulator'")
+    if not settings.base_url.startswith(("http://", "https://")):
+        raise ValueError("GOOGLE_GEMINI_BASE_URL must start with http:// or https://")
+    if settings.history_budget not in {"off", "trim", "downsample", "trim+downsample"}:
+        raise ValueError("history_budget must be off, trim, downsample or trim+downsample")

@@ -1,0 +1,42 @@
+"""GET /v1/models and /v1/models/{id}, translated from Gemini's models list."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.auth import upstream_key_for
+from gateway.errors import InvalidRequestError
+from gateway.routes.common import json_response
+from gateway.serving.context import Services
+from gateway.translate.models import to_openai_model, to_openai_model_list
+
+MAX_PAGES = 10
+
+
+async def list_models(request: Request) -> Response:
+    services: Services = request.app.state.services
+    key = upstream_key_for(services.settings, request.headers)
+    models: list[dict[str, Any]] = []
+    token = ""
+    for _ in range(MAX_PAGES):
+        path = "models?pageSize=1000" + (f"&pageToken={quote(token)}" if token else "")
+        page = await services.upstream.get_json(path, key)
+        models.extend(m for m in page.get("models") or [] if isinstance(m, dict))
+        token = str(page.get("nextPageToken") or "")
+        if not token:
+            break
+    return json_response(to_openai_model_list(models))
+
+
+async def get_model(request: Request) -> Response:
+    services: Services = request.app.state.services
+    key = upstream_key_for(services.settings, request.headers)
+    model_id = str(request.path_params["model_id"]).removeprefix("models/")
+    if not model_id or "/" in model_id or ":" in model_id or ".." in model_id:
+        raise InvalidRequestError("invalid model id", param="model")
+    model = await services.upstream.get_json(f"models/{quote(model_id)}", key)
+    return json_response(to_openai_model(model))

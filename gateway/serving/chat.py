@@ -1,0 +1,85 @@
+"""One chat completion, step by step: parse → resolve → to_gemini → upstream → to_openai →
+remember. The streaming twin is in chat_stream.py and shares `prepare`."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gateway.serving.context import CallContext, Services
+from gateway.serving.resolve import remember, report, resolve
+from gateway.translate.parse import ChatRequest, parse_chat_request
+from gateway.translate.request import inputs_needed, to_gemini_request
+from gateway.translate.response.completion import to_openai_completion
+from gateway.translate.response.context import ResponseContext
+from gateway.translate.turn_keys import prefix_digests
+from gateway.translate.turn_view import ViewOptions
+
+log = logging.getLogger("gateway.serving")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    chat: ChatRequest
+    body: bytes
+    options: ViewOptions
+    prefix: str
+
+
+def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
+    """Deployment defaults, overridable per request under `google` (README: image options)."""
+    settings = services.settings
+    markdown = chat.google.get("image_markdown", settings.image_markdown)
+    thought_images = chat.google.get("include_thought_images", settings.thought_images)
+    hosted = services.hosted.public_url if services.hosted else None
+    if chat.google.get("hosted_images") is False:
+        hosted = None
+    return ViewOptions(
+        image_markdown=bool(markdown), thought_images=bool(thought_images), hosted_base=hosted
+    )
+
+
+async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
+    chat = parse_chat_request(raw)
+    call.model = chat.model
+    options = view_options(chat, services)
+    needs = inputs_needed(chat, options)
+    resolved = await resolve(needs, services, options)
+    gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
+    call.notes.extend(gemini.notes)
+    report(gemini.notes, services, call.request_id)
+    prefix = prefix_digests(chat.messages)[-1]
+    return Prepared(chat, orjson.dumps(gemini.body), options, prefix)
+
+
+def response_context(
+    prepared: Prepared, reply_id: str | None, call: CallContext
+) -> ResponseContext:
+    completion_id = f"chatcmpl-{reply_id or uuid.uuid4().hex}"
+    return ResponseContext(
+        completion_id=completion_id,
+        created=call.created,
+        model=prepared.chat.model,
+        view=prepared.options,
+        include_usage=prepared.chat.include_usage,
+        prefix_digest=prepared.prefix,
+    )
+
+
+async def complete_chat(raw: Any, call: CallContext, services: Services) -> dict[str, Any]:
+    prepared = await prepare(raw, call, services)
+    started = time.perf_counter()
+    reply = await services.upstream.generate(
+        prepared.chat.model, prepared.body, call.upstream_key, call.stats
+    )
+    call.stats.upstream_ms = (time.perf_counter() - started) * 1000
+    services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
+    ctx = response_context(prepared, reply.get("responseId"), call)
+    completion, memo = to_openai_completion(reply, ctx)
+    await remember(memo, prepared.prefix, prepared.chat.model, services)
+    return completion

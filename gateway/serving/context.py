@@ -1,0 +1,32 @@
+"""What one call needs from the app (Services, built by the lifespan) and from the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.config import Settings
+from gateway.media.fetch import ImageFetcher
+from gateway.metrics import Metrics
+from gateway.state.hosted_images import HostedImages
+from gateway.state.store import TurnStore
+from gateway.upstream.client import CallStats, GeminiClient
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    upstream: GeminiClient
+    turns: TurnStore
+    fetcher: ImageFetcher | None
+    hosted: HostedImages | None
+    metrics: Metrics
+
+
+@dataclass(slots=True)
+class CallContext:
+    request_id: str
+    upstream_key: str | None  # None: use the server's keys
+    created: int
+    stats: CallStats = field(default_factory=CallStats)
+    model: str = ""
+    notes: list[str] = field(default_factory=list)

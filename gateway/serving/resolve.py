@@ -1,0 +1,84 @@
+"""The I/O steps around the pure translation: fetch image URLs, read hosted images and
+remembered turns before it; remember turns and host images after it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from gateway.errors import InvalidImageUrlError
+from gateway.serving.context import Services
+from gateway.translate.request import Needs, Resolved
+from gateway.translate.response.context import Memo
+from gateway.translate.turn_keys import turn_keys
+from gateway.translate.turn_view import ViewOptions
+
+log = logging.getLogger("gateway.serving")
+
+
+async def resolve(needs: Needs, services: Services, options: ViewOptions) -> Resolved:
+    images: dict[str, tuple[str, str]] = {}
+    for url, param in needs.hosted_urls:
+        name = services.hosted.name_of(url) if services.hosted else None
+        found = await services.hosted.get_b64(name) if services.hosted and name else None
+        if found is None:
+            raise InvalidImageUrlError(
+                "this gateway-hosted image is unknown or has expired; send the image again",
+                param=param,
+            )
+        images[url] = found
+    for url, param in needs.fetch_urls:
+        if services.fetcher is None:
+            raise InvalidImageUrlError(
+                "image URL fetching is disabled on this gateway; send a data: URL", param=param
+            )
+        fetched = await services.fetcher.fetch(url, param=param)
+        services.metrics.image_fetches.labels("ok").inc()
+        images[url] = (fetched.mime_type, fetched.data_b64)
+    turns: dict[str, Any] = {}
+    if needs.turn_keys:
+        found_turns = await services.turns.get_many(needs.turn_keys)
+        services.metrics.turn_cache.labels("hit").inc(len(found_turns))
+        services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
+        turns = {key: orjson.loads(value) for key, value in found_turns.items()}
+    return Resolved(images=images, turns=turns, hosted_base=options.hosted_base)
+
+
+async def remember(memo: Memo, prefix: str, model: str, services: Services) -> None:
+    """Store each choice's turn under every key a client may bring back (turn_keys.py)."""
+    if services.hosted is not None:
+        await services.hosted.put_many(memo.hosted)
+    items: dict[str, bytes] = {}
+    for turn in memo.turns:
+        if not turn.replay_parts:
+            continue
+        record = orjson.dumps(
+            {
+                "parts": list(turn.replay_parts),
+                "content": turn.content,
+                "tool_call_ids": list(turn.tool_call_ids),
+                "model": model,
+            }
+        )
+        images = [
+            str(p["inlineData"].get("data", ""))
+            for p in turn.replay_parts
+            if isinstance(p.get("inlineData"), dict)
+        ]
+        for key in turn_keys(prefix, turn.content, turn.tool_call_ids, images):
+            items[key] = record
+    if items:
+        await services.turns.put_many(items)
+
+
+def report(notes: tuple[str, ...] | list[str], services: Services, request_id: str) -> None:
+    for note in notes:
+        services.metrics.note(note)
+    degraded = [n for n in notes if n.startswith("signature_fallback")]
+    if degraded:
+        log.warning(
+            "signature fallback used",
+            extra={"request_id": request_id, "fallbacks": degraded},
+        )

@@ -1,0 +1,137 @@
+"""The turn cache contract: what serving needs to rebuild a Gemini `model` turn byte-exact.
+
+Clients that drop unknown fields (LangChain, plain role/content dicts) lose the thought
+signatures and image bytes Gemini needs back. After each response the caller stores the
+serialised turn under the keys that survive such clients (hashes of visible text, image
+bytes, tool-call ids); the next request looks them up. Values are opaque bytes and big
+(signatures ~600 KB, images several MB), so a value put under several keys is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+Clock = Callable[[], float]
+
+MEMORY_URL = "memory"
+SQLITE_PREFIX = "sqlite:///"
+
+
+class StoreError(Exception):
+    """A backend failure; one type so callers can degrade to a cache miss whatever the backend."""
+
+
+class StoreClosedError(StoreError):
+    """Used after `aclose()`: a programming error, not a cache miss."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counters for /metrics.
+
+    entries: live keys; values: distinct stored values; bytes: their total size (each
+    value counted once however many keys point at it). hits/misses count looked-up keys.
+    evictions count values dropped involuntarily: LRU over `max_bytes`, age expiry of their
+    last key, or refused because a single value exceeds `max_bytes`.
+    """
+
+    entries: int
+    bytes: int
+    hits: int
+    misses: int
+    evictions: int
+    values: int = 0
+
+
+@runtime_checkable
+class TurnStore(Protocol):
+    """Content-addressed key/value cache for serialised model turns."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """One round trip; missing or expired keys are absent from the result."""
+        ...
+
+    async def put_many(self, items: Mapping[str, bytes]) -> None:
+        """Equal values are stored once and every key points at the single copy."""
+        ...
+
+    async def stats(self) -> StoreStats: ...
+
+    async def aclose(self) -> None: ...
+
+    async def ready(self) -> bool:
+        """For /readyz: False once closed or when the backend cannot answer."""
+        ...
+
+
+def digest(value: bytes) -> str:
+    """Content address of a value: sha256, so equal bytes from different objects dedupe."""
+    return hashlib.sha256(value).hexdigest()
+
+
+def digest_items(items: Mapping[str, bytes]) -> dict[str, str]:
+    """key -> digest, hashing each distinct value object once (callers reuse one object)."""
+    by_identity: dict[int, str] = {}
+    out: dict[str, str] = {}
+    for key, value in items.items():
+        found = by_identity.get(id(value))
+        if found is None:
+            found = by_identity[id(value)] = digest(value)
+        out[key] = found
+    return out
+
+
+def chunked(seq: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """Batches small enough for SQLite's bound-parameter limit."""
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+def check_limits(max_bytes: int, max_age_seconds: float) -> None:
+    """Reject limits that would make every put an eviction, at startup rather than per request."""
+    if max_bytes <= 0:
+        raise ValueError(f"turn store max_bytes must be positive, got {max_bytes}")
+    if not max_age_seconds > 0:
+        raise ValueError(f"turn store max_age_seconds must be positive, got {max_age_seconds}")
+
+
+def open_store(
+    url: str,
+    *,
+    max_bytes: int,
+    max_age_seconds: float,
+    clock: Clock = time.time,
+) -> TurnStore:
+    """Build a store from its config URL.
+
+    "memory" -> in-process LRU; "sqlite:///relative/path.db", "sqlite:////absolute/path.db"
+    or "sqlite:///:memory:" -> SQLite (survives restarts unless in-memory).
+    """
+    # Imported here: the backends import this module for StoreStats, and the memory
+    # backend should not pay for sqlite3.
+    if url == MEMORY_URL:
+        from gateway.state.memory import MemoryTurnStore
+
+        return MemoryTurnStore(max_bytes=max_bytes, max_age_seconds=max_age_seconds, clock=clock)
+    if url.startswith(SQLITE_PREFIX):
+        path = url[len(SQLITE_PREFIX) :]
+        if not path:
+            raise ValueError(
+                f"turn store URL {url!r} has no database path; "
+                "use sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite:///:memory:"
+            )
+        from gateway.state.sqlite import SqliteTurnStore
+
+        return SqliteTurnStore(
+            path, max_bytes=max_bytes, max_age_seconds=max_age_seconds, clock=clock
+        )
+    raise ValueError(
+        f"unsupported turn store URL {url!r}: expected 'memory' or 'sqlite:///<path>' "
+        "(e.g. sqlite:///state/turns.db, sqlite:////var/lib/gateway/turns.db, sqlite:///:memory:)"
+    )

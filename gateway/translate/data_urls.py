@@ -1,0 +1,109 @@
+"""Data URLs and markdown images, handled as text: base64 payloads are sliced, never decoded.
+
+Multi-MB payloads pass through here on every turn, so nothing in this module walks a payload
+more than once, and fingerprints sample long strings instead of hashing them whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final
+
+_B64_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+_MIME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
+# `![alt](url)` where url is a data URL or an http(s) URL; alt has no brackets.
+MARKDOWN_IMAGE_RE: Final = re.compile(r"!\[[^\[\]\n]{0,200}\]\((data:[^)\s]+|https?://[^)\s]+)\)")
+IMAGE_SEPARATOR: Final = "\n\n"
+SAMPLE: Final = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DataUrl:
+    mime_type: str
+    data: str  # base64 text exactly as the client sent it
+
+
+def parse_data_url(url: str) -> DataUrl | None:
+    """`data:<mime>[;params];base64,<payload>` → DataUrl; anything else → None."""
+    if not url.startswith("data:"):
+        return None
+    comma = url.find(",", 5, 512)
+    if comma < 0:
+        return None
+    header = url[5:comma].lower()
+    pieces = header.split(";")
+    if pieces[-1] != "base64":
+        return None
+    mime = pieces[0]
+    if not _MIME_RE.match(mime):
+        return None
+    data = url[comma + 1 :]
+    if not data or not _looks_like_base64(data):
+        return None
+    return DataUrl(mime, data)
+
+
+def _looks_like_base64(data: str) -> bool:
+    """Checks the ends of the payload only: a full scan would touch every byte of every image."""
+    return set(data[:64]) <= _B64_CHARS and set(data[-64:]) <= _B64_CHARS
+
+
+def to_data_url(mime_type: str, data: str) -> str:
+    return f"data:{mime_type};base64,{data}"
+
+
+def fingerprint(text: str) -> str:
+    """A stable short digest; long strings are sampled (length, head, middle, tail)."""
+    h = hashlib.sha256()
+    n = len(text)
+    h.update(str(n).encode())
+    if n <= 4 * SAMPLE:
+        h.update(text.encode("utf-8", "surrogatepass"))
+    else:
+        mid = n // 2
+        for piece in (text[:SAMPLE], text[mid : mid + SAMPLE], text[-SAMPLE:]):
+            h.update(piece.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:32]
+
+
+def markdown_image(url: str, index: int) -> str:
+    return f"![image {index + 1}]({url})"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of visible assistant content: text, or an image URL (data: or http)."""
+
+    kind: str  # "text" | "image"
+    value: str
+
+
+def split_markdown_images(content: str, hosted_base: str | None = None) -> list[Segment]:
+    """Text with markdown images → segments, undoing the separators the gateway adds around
+    images. Only data: URLs and the gateway's own hosted URLs count as images: a link the model
+    wrote in its prose stays text (and is never fetched)."""
+    if "![" not in content:
+        return [Segment("text", content)] if content else []
+    segments: list[Segment] = []
+    pos = 0
+    hosted = f"{hosted_base}/v1/files/" if hosted_base else None
+    for match in MARKDOWN_IMAGE_RE.finditer(content):
+        url = match.group(1)
+        if not (url.startswith("data:") or (hosted and url.startswith(hosted))):
+            continue
+        text = content[pos : match.start()]
+        if segments and segments[-1].kind == "image":
+            text = text.removeprefix(IMAGE_SEPARATOR)
+        text = text.removesuffix(IMAGE_SEPARATOR)
+        if text:
+            segments.append(Segment("text", text))
+        segments.append(Segment("image", match.group(1)))
+        pos = match.end()
+    tail = content[pos:]
+    if segments and segments[-1].kind == "image":
+        tail = tail.removeprefix(IMAGE_SEPARATOR)
+    if tail:
+        segments.append(Segment("text", tail))
+    return segments

@@ -1,0 +1,207 @@
+"""Sampling, stop, response_format, reasoning_effort, modalities and image options →
+generationConfig. Native passthrough (`generationConfig`, `google.*`) is applied last and wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from gateway.errors import InvalidRequestError
+from gateway.translate.parse import ChatRequest
+
+Json = dict[str, Any]
+
+OPENAI_TO_GEMINI_PARAM: Final[dict[str, str]] = {
+    "temperature": "temperature",
+    "top_p": "topP",
+    "top_k": "topK",
+    "n": "candidateCount",
+    "seed": "seed",
+    "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty",
+}
+
+# reasoning_effort → thinkingBudget for Gemini 2.5 (Pro cannot switch thinking off: 128 minimum).
+EFFORT_TO_BUDGET: Final[dict[str, int]] = {
+    "none": 0,
+    "minimal": 512,
+    "low": 1024,
+    "medium": 8192,
+    "high": 24576,
+    "xhigh": 32768,
+}
+# reasoning_effort → thinkingLevel for Gemini 3: Pro takes LOW/HIGH, Flash also MINIMAL/MEDIUM.
+EFFORT_TO_LEVEL_FLASH: Final[dict[str, str]] = {
+    "none": "MINIMAL",
+    "minimal": "MINIMAL",
+    "low": "LOW",
+    "medium": "MEDIUM",
+    "high": "HIGH",
+    "xhigh": "HIGH",
+}
+EFFORT_TO_LEVEL_PRO: Final[dict[str, str]] = {
+    "none": "LOW",
+    "minimal": "LOW",
+    "low": "LOW",
+    "medium": "HIGH",
+    "high": "HIGH",
+    "xhigh": "HIGH",
+}
+
+ASPECT_RATIOS: Final = frozenset(
+    {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
+)
+ASPECT_RATIOS_31_FLASH: Final = ASPECT_RATIOS | {"1:4", "4:1", "1:8", "8:1"}
+IMAGE_SIZES: Final = frozenset({"1K", "2K", "4K"})
+
+# Keys whose values are user data (schemas): never rewritten to camelCase.
+_OPAQUE_KEYS: Final = frozenset(
+    {"responseSchema", "responseJsonSchema", "response_schema", "response_json_schema"}
+)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def camelize(value: Any) -> Any:
+    """Gemini takes both spellings, but not both at once: normalise passthrough to camelCase."""
+    if isinstance(value, dict):
+        return {camel(k): (v if k in _OPAQUE_KEYS else camelize(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camelize(v) for v in value]
+    return value
+
+
+def is_image_model(model: str) -> bool:
+    return "image" in model
+
+
+def _thinking(chat: ChatRequest) -> Json | None:
+    effort = chat.body.get("reasoning_effort")
+    model = chat.model
+    config: Json = {}
+    if effort is not None and not is_image_model(model):
+        if model.startswith("gemini-2"):
+            budget = EFFORT_TO_BUDGET[effort]
+            if "pro" in model and budget == 0:
+                budget = 128
+            config["thinkingBudget"] = budget
+        else:
+            table = EFFORT_TO_LEVEL_PRO if "pro" in model else EFFORT_TO_LEVEL_FLASH
+            config["thinkingLevel"] = table[effort]
+    if chat.body.get("include_reasoning") is True:
+        config["includeThoughts"] = True
+    native = chat.google.get("thinking_config") or chat.google.get("thinkingConfig")
+    if isinstance(native, dict):
+        native = camelize(native)
+        if "thinkingBudget" in native or "thinkingLevel" in native:
+            config.pop("thinkingBudget", None)
+            config.pop("thinkingLevel", None)  # never both: Gemini rejects that (sample 13)
+        config.update(native)
+    return config or None
+
+
+def _response_format(chat: ChatRequest) -> Json:
+    fmt = chat.body.get("response_format")
+    if not isinstance(fmt, dict) or fmt.get("type") == "text":
+        return {}
+    if fmt["type"] == "json_object":
+        return {"responseMimeType": "application/json"}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    out: Json = {"responseMimeType": "application/json"}
+    if isinstance(schema, dict):
+        out["responseJsonSchema"] = schema
+    return out
+
+
+def _modalities(chat: ChatRequest) -> list[str] | None:
+    modalities = chat.body.get("modalities")
+    if isinstance(modalities, list):
+        return [m.upper() for m in modalities if isinstance(m, str)]
+    if is_image_model(chat.model):
+        return ["TEXT", "IMAGE"]  # image models answer with an image without being asked
+    return None
+
+
+def _image_config_sources(chat: ChatRequest) -> Json:
+    merged: Json = {}
+    for source in (
+        chat.body.get("image_config"),
+        chat.body.get("imageConfig"),
+        chat.google.get("image_config"),
+        chat.google.get("imageConfig"),
+    ):
+        if source is None:
+            continue
+        if not isinstance(source, dict):
+            raise InvalidRequestError("'image_config' must be an object", param="image_config")
+        merged.update(camelize(source))
+    return merged
+
+
+def check_image_config(model: str, config: Json, param: str = "image_config") -> None:
+    ratio = config.get("aspectRatio")
+    allowed = ASPECT_RATIOS_31_FLASH if "3.1-flash-image" in model else ASPECT_RATIOS
+    if ratio is not None and ratio not in allowed:
+        raise InvalidRequestError(
+            f"aspect_ratio {ratio!r} is not supported by {model}; use one of "
+            + ", ".join(sorted(allowed)),
+            param=f"{param}.aspect_ratio",
+        )
+    size = config.get("imageSize")
+    if size is None:
+        return
+    sizes = IMAGE_SIZES | ({"512"} if "3.1-flash-image" in model else set())
+    if "2.5-flash-image" in model:
+        raise InvalidRequestError(
+            f"{model} renders at 1024px only and takes no image_size", param=f"{param}.image_size"
+        )
+    if size not in sizes:
+        hint = f' (did you mean "{str(size).upper()}"?)' if str(size).upper() in sizes else ""
+        raise InvalidRequestError(
+            f"image_size {size!r} is not supported{hint}; use one of {', '.join(sorted(sizes))}"
+            " with an uppercase K",
+            param=f"{param}.image_size",
+        )
+
+
+def to_gemini_generation_config(chat: ChatRequest) -> Json:
+    body = chat.body
+    config: Json = {
+        gemini: body[openai]
+        for openai, gemini in OPENAI_TO_GEMINI_PARAM.items()
+        if body.get(openai) is not None
+    }
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        config["maxOutputTokens"] = max_tokens
+    stop = body.get("stop")
+    if stop is not None:
+        config["stopSequences"] = [stop] if isinstance(stop, str) else stop
+    if body.get("logprobs") is True:
+        config["responseLogprobs"] = True
+        if body.get("top_logprobs") is not None:
+            config["logprobs"] = body["top_logprobs"]
+    config.update(_response_format(chat))
+    thinking = _thinking(chat)
+    if thinking:
+        config["thinkingConfig"] = thinking
+    modalities = _modalities(chat)
+    if modalities:
+        config["responseModalities"] = modalities
+    image_config = _image_config_sources(chat)
+    if image_config:
+        config["imageConfig"] = image_config
+    native = body.get("generationConfig") or body.get("generation_config")
+    native = native or (body.get("extra_body") or {}).get("generationConfig")
+    if isinstance(native, dict):
+        for key, value in camelize(native).items():
+            if key == "imageConfig" and isinstance(value, dict):
+                config["imageConfig"] = {**config.get("imageConfig", {}), **value}
+            else:
+                config[key] = value
+    if "imageConfig" in config:
+        check_image_config(chat.model, config["imageConfig"])
+    return config

@@ -1,0 +1,320 @@
+"""Assistant message → Gemini model turn. The fidelity invariant lives here: same parts, same
+order, same bytes, same signatures — whichever way the client sent the message back.
+
+Three sources, best first:
+1. our carrier (`extra_content.google.parts` + `images[]` + `tool_calls[]`), used when what it
+   renders equals the message's visible content (no server state needed);
+2. a remembered turn from the turn cache whose rendering equals the visible content;
+3. a rebuild from what is visible (text, markdown/`image_url` images, `images[]`, tool calls),
+   with every signature that can still be matched to an unchanged part re-attached.
+The client's edit always wins: a signature stays only on a part that is still the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+
+from gateway.errors import InvalidRequestError
+from gateway.translate.data_urls import fingerprint, parse_data_url, split_markdown_images
+from gateway.translate.request.parts import image_url_part
+from gateway.translate.request.resolved import Resolved
+from gateway.translate.signatures import LooseSignatures, google_signature, loose_signatures
+from gateway.translate.turn_keys import turn_keys, visible_text
+from gateway.translate.turn_view import SIG, TurnView, ViewOptions
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTurn:
+    parts: list[Json]
+    known: list[bool]  # per part: do we know whether Gemini signed it?
+    source: str  # "carrier" | "cache" | "rebuilt"
+
+
+def carrier_of(message: Json) -> list[Any] | None:
+    extra = message.get("extra_content")
+    google = extra.get("google") if isinstance(extra, dict) else None
+    parts = google.get("parts") if isinstance(google, dict) else None
+    return parts if isinstance(parts, list) else None
+
+
+def _tool_call_args(call: Json, param: str) -> Json:
+    raw = (call.get("function") or {}).get("arguments")
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or raw == "":
+        return {}
+    try:
+        args = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        args = None
+    if not isinstance(args, dict):
+        raise InvalidRequestError(
+            "tool call arguments must be a JSON object encoded as a string",
+            param=f"{param}.function.arguments",
+        )
+    return args
+
+
+def _function_call(call: Json, param: str, native_id: bool, sig: str | None) -> Json:
+    body: Json = {"name": call["function"]["name"], "args": _tool_call_args(call, param)}
+    if native_id:
+        body["id"] = call["id"]
+    part: Json = {"functionCall": body}
+    if sig is not None:
+        part[SIG] = sig
+    return part
+
+
+def _image_item_url(item: Any) -> str | None:
+    image = item.get("image_url") if isinstance(item, dict) else None
+    url = image.get("url") if isinstance(image, dict) else None
+    return url if isinstance(url, str) else None
+
+
+# -- 1. our carrier --------------------------------------------------------------------------
+
+
+def _from_carrier(
+    message: Json, carrier: list[Any], param: str, resolved: Resolved, options: ViewOptions
+) -> ModelTurn | None:
+    images = message.get("images") or []
+    calls = message.get("tool_calls") or []
+    parts: list[Json] = []
+    view = TurnView(replace(options, image_markdown=True))
+    for desc in carrier:
+        if not isinstance(desc, dict):
+            return None
+        if "note" in desc:
+            view.content.append(str(desc["note"]))
+            view.last_visible = "text"
+            continue
+        part = _carrier_part(desc, images, calls, param, resolved)
+        if part is None:
+            return None
+        parts.append(part)
+        view.add(part)
+    visible = visible_text(message.get("content"))
+    if view.content_text != visible and not _matches_without_images(parts, carrier, visible):
+        return None
+    return ModelTurn(parts, [True] * len(parts), "carrier")
+
+
+def _matches_without_images(parts: list[Json], carrier: list[Any], visible: str) -> bool:
+    """The same turn rendered with the markdown mirror off (per-request or per-deployment)."""
+    view = TurnView(ViewOptions(image_markdown=False))
+    notes = iter(d["note"] for d in carrier if isinstance(d, dict) and "note" in d)
+    for part in parts:
+        view.add(part)
+    return view.content_text + "".join(notes) == visible
+
+
+def _carrier_part(
+    desc: Json, images: list[Any], calls: list[Any], param: str, resolved: Resolved
+) -> Json | None:
+    if "text" in desc:
+        part: Json = {"text": str(desc["text"])}
+        if desc.get("thought_signature"):
+            part[SIG] = desc["thought_signature"]
+        return part
+    if "thought" in desc:
+        part = {"text": str(desc["thought"]), "thought": True}
+        if desc.get("thought_signature"):
+            part[SIG] = desc["thought_signature"]
+        return part
+    if "image" in desc:
+        i = desc["image"]
+        if not isinstance(i, int) or not 0 <= i < len(images):
+            return None
+        url = _image_item_url(images[i])
+        if url is None:
+            return None
+        part = image_url_part(url, f"{param}.images[{i}].image_url.url", resolved)
+        sig = google_signature(images[i])
+        return {**part, SIG: sig} if sig else part
+    if "tool_call" in desc:
+        i = desc["tool_call"]
+        if not isinstance(i, int) or not 0 <= i < len(calls):
+            return None
+        call = calls[i]
+        return _function_call(
+            call, f"{param}.tool_calls[{i}]", bool(desc.get("native_id")), google_signature(call)
+        )
+    if "part" in desc and isinstance(desc["part"], dict):
+        return dict(desc["part"])
+    return None
+
+
+# -- 2. the turn cache -------------------------------------------------------------------------
+
+
+def _from_record(
+    message: Json, record: Mapping[str, Any], param: str, visible: str
+) -> ModelTurn | None:
+    if record.get("content") != visible:
+        return None
+    parts = [dict(p) for p in record.get("parts") or []]
+    calls = {c["id"]: (k, c) for k, c in enumerate(message.get("tool_calls") or [])}
+    recorded_ids = list(record.get("tool_call_ids") or [])
+    if sorted(calls) != sorted(recorded_ids):
+        return None
+    fc_positions = [i for i, p in enumerate(parts) if "functionCall" in p]
+    for position, call_id in zip(fc_positions, recorded_ids, strict=False):
+        k, call = calls[call_id]
+        args = _tool_call_args(call, f"{param}.tool_calls[{k}]")
+        original = parts[position]
+        if args != original["functionCall"].get("args", {}) or (
+            call["function"]["name"] != original["functionCall"].get("name")
+        ):
+            parts[position] = _function_call(
+                call, f"{param}.tool_calls[{k}]", "id" in original["functionCall"], None
+            )
+    return ModelTurn(parts, [True] * len(parts), "cache")
+
+
+# -- 3. rebuild from what is visible --------------------------------------------------------------
+
+
+def _known_signatures(records: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+    """Part identity → signature, over every remembered turn that matched a key."""
+    known: dict[str, str | None] = {}
+    for record in records:
+        for part in record.get("parts") or []:
+            identity = _identity(part)
+            if identity is not None:
+                known.setdefault(identity, part.get(SIG))
+    return known
+
+
+def _identity(part: Json) -> str | None:
+    if "text" in part and not part.get("thought"):
+        return "t:" + fingerprint(part["text"])
+    blob = part.get("inlineData")
+    if isinstance(blob, dict):
+        return "i:" + fingerprint(str(blob.get("data", "")))
+    call = part.get("functionCall")
+    if isinstance(call, dict):
+        args = orjson.dumps(call.get("args") or {}, option=orjson.OPT_SORT_KEYS).decode()
+        return f"f:{call.get('name')}:{args}"
+    return None
+
+
+def _visible_parts(
+    message: Json, param: str, resolved: Resolved, loose: LooseSignatures
+) -> list[tuple[Json, str | None]]:
+    """(part, loose signature) for each text and image the client still shows, in order."""
+    out: list[tuple[Json, str | None]] = []
+    content = message.get("content")
+    if isinstance(content, str):
+        pieces: list[Any] = split_markdown_images(content, resolved.hosted_base)
+        items: list[Json] = [
+            {"type": "text", "text": s.value}
+            if s.kind == "text"
+            else {"type": "image_url", "image_url": {"url": s.value}}
+            for s in pieces
+        ]
+    else:
+        items = [p for p in content or [] if isinstance(p, dict)]
+    for j, item in enumerate(items):
+        if item.get("type") == "non_standard" and isinstance(item.get("value"), dict):
+            item = item["value"]
+        if item.get("type") == "text" and item.get("text"):
+            out.append(({"text": item["text"]}, None))
+        elif item.get("type") == "image_url":
+            url = _image_item_url(item) or ""
+            part = image_url_part(url, f"{param}.content[{j}].image_url.url", resolved)
+            out.append((part, loose.by_image_url.get(url)))
+    seen = {_identity(p) for p, _ in out}
+    for k, item in enumerate(message.get("images") or []):
+        image_url = _image_item_url(item)
+        if image_url is None or (isinstance(item, dict) and item.get("thought")):
+            continue
+        part = image_url_part(image_url, f"{param}.images[{k}].image_url.url", resolved)
+        if _identity(part) not in seen:
+            seen.add(_identity(part))
+            out.append((part, loose.by_image_url.get(image_url)))
+    return out
+
+
+def _rebuild(
+    message: Json, param: str, resolved: Resolved, records: Sequence[Mapping[str, Any]]
+) -> ModelTurn:
+    loose = loose_signatures(message)
+    known = _known_signatures(records)
+    parts: list[Json] = []
+    flags: list[bool] = []
+    first_text = True
+    for part, sig in _visible_parts(message, param, resolved, loose):
+        identity = _identity(part)
+        if identity in known:
+            sig, found = known[identity], True
+        else:
+            found = sig is not None
+            if "text" in part and first_text and loose.first_text():
+                sig, found = loose.first_text(), True
+        if "text" in part:
+            first_text = False
+        parts.append({**part, SIG: sig} if sig else part)
+        flags.append(found)
+    for k, call in enumerate(message.get("tool_calls") or []):
+        part = _function_call(call, f"{param}.tool_calls[{k}]", False, None)
+        identity = _identity(part)
+        sig = known.get(identity or "") if identity in known else loose.by_call_id.get(call["id"])
+        if sig:
+            part[SIG] = sig
+        parts.append(part)
+        flags.append(identity in known or sig is not None)
+    return ModelTurn(parts, flags, "rebuilt")
+
+
+# -- entry points ---------------------------------------------------------------------------------
+
+
+def _image_data(message: Json) -> list[str]:
+    data: list[str] = []
+    for item in message.get("images") or []:
+        parsed = parse_data_url(_image_item_url(item) or "")
+        if parsed is not None:
+            data.append(parsed.data)
+    return data
+
+
+def keys_for_assistant(message: Json, prefix: str, options: ViewOptions) -> list[str]:
+    """Cache keys worth reading for this message; none when our carrier already covers it."""
+    carrier = carrier_of(message)
+    if carrier is not None:
+        try:
+            if _from_carrier(message, carrier, "", Resolved(), options) is not None:
+                return []
+        except InvalidRequestError:
+            pass  # hosted image URLs need resolving first: look the turn up as well
+    call_ids = [c["id"] for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+    visible = visible_text(message.get("content"))
+    return turn_keys(prefix, visible, call_ids, _image_data(message))
+
+
+def to_gemini_model_turn(
+    message: Json, param: str, prefix: str, resolved: Resolved, options: ViewOptions
+) -> ModelTurn:
+    carrier = carrier_of(message)
+    if carrier is not None:
+        turn = _from_carrier(message, carrier, param, resolved, options)
+        if turn is not None:
+            return turn
+    call_ids = [c["id"] for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+    visible = visible_text(message.get("content"))
+    records = [
+        resolved.turns[key]
+        for key in turn_keys(prefix, visible, call_ids, _image_data(message))
+        if key in resolved.turns
+    ]
+    for record in records:
+        turn = _from_record(message, record, param, visible)
+        if turn is not None:
+            return turn
+    return _rebuild(message, param, resolved, records)

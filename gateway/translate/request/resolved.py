@@ -1,0 +1,23 @@
+"""What the shell looked up before translation, handed in as plain values (translate/ is pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    images: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # url -> (mime, base64)
+    turns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # cache key -> turn record
+    hosted_base: str | None = None  # our own public URL, to recognise hosted image URLs
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What translation will need: URLs to fetch or look up, and turn-cache keys to read."""
+
+    fetch_urls: tuple[tuple[str, str], ...] = ()  # (url, param)
+    hosted_urls: tuple[tuple[str, str], ...] = ()  # (url, param)
+    turn_keys: tuple[str, ...] = ()
