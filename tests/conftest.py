@@ -59,3 +59,57 @@ def client_for(app: Any, **kwargs: Any) -> httpx.AsyncClient:
 
 
 AppFactory = Callable[..., Any]
+
+
+class Stack:
+    """The gateway app on the emulator, both in-process, plus clients bound to them."""
+
+    def __init__(self, app: Any, emulator_app: Any) -> None:
+        self.app = app
+        self.emulator_app = emulator_app
+        self.emulator = emulator_app.state.emulator
+
+    def http(self, **kwargs: Any) -> httpx.AsyncClient:
+        return client_for(self.app, **kwargs)
+
+    def openai(self, api_key: str = "test-key", **kwargs: Any) -> Any:
+        import openai
+
+        return openai.AsyncOpenAI(
+            base_url="http://gateway/v1",
+            api_key=api_key,
+            http_client=client_for(self.app),
+            max_retries=0,
+            **kwargs,
+        )
+
+    def langchain(self, model: str, **kwargs: Any) -> Any:
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=model,
+            base_url="http://gateway/v1",
+            api_key="test-key",
+            http_async_client=client_for(self.app),
+            max_retries=0,
+            **kwargs,
+        )
+
+    def upstream_bodies(self) -> list[dict[str, Any]]:
+        return [r.body for r in self.emulator.requests]
+
+
+@asynccontextmanager
+async def emulator_stack(**overrides: Any) -> AsyncIterator[Stack]:
+    from gateway.emulator.app import build_emulator_app
+
+    emulator_app = build_emulator_app()
+    transport = httpx.ASGITransport(app=emulator_app)
+    async with running_app(make_settings(**overrides), transport) as app:
+        yield Stack(app, emulator_app)
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[Stack]:
+    async with emulator_stack() as s:
+        yield s
