@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.auth import upstream_key_for
+from gateway.errors import GatewayError
 from gateway.routes.common import json_response, read_json
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
@@ -39,10 +40,17 @@ async def until_disconnected(request: Request, scope: anyio.CancelScope) -> None
 
 async def run_unary(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
     result: dict[str, Any] | None = None
+    error: GatewayError | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(until_disconnected, request, tg.cancel_scope)
-        result = await complete_chat(raw, call, services)
-        tg.cancel_scope.cancel()
+        try:
+            result = await complete_chat(raw, call, services)
+        except GatewayError as exc:  # raised bare, not wrapped in the task group's ExceptionGroup
+            error = exc
+        finally:
+            tg.cancel_scope.cancel()
+    if error is not None:
+        raise error
     if result is None:  # the client went away; nobody reads this
         return Response(status_code=499)
     return json_response(result)
