@@ -3,11 +3,15 @@ store and the image fetcher; a lean ASGI middleware adds request ids, access log
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import gc
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,14 +25,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import Settings
-from gateway.errors import GatewayError, MethodNotAllowedError, NotFoundError
+from gateway.errors import GatewayError, MethodNotAllowedError, NotFoundError, UpstreamError
+from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
 from gateway.routes.files import get_file
 from gateway.routes.health import healthz, metrics, readyz
+from gateway.routes.images import images_edits, images_generations
 from gateway.routes.models import get_model, list_models
+from gateway.routes.openapi import openapi_document
 from gateway.serving.context import Services
 from gateway.state.hosted_images import HostedImages
 from gateway.state.store import open_store
@@ -36,59 +43,114 @@ from gateway.upstream.client import GeminiClient
 
 log = logging.getLogger("gateway.access")
 _SAFE_REQUEST_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+# After this much traffic, and once no request has started for IDLE_TRIM_SECONDS, garbage in
+# reference cycles is collected and freed memory goes back to the OS: otherwise multi-MB image
+# buffers wait for a rare full collection, and glibc keeps the freed ones in its heap.
+TRIM_AFTER_BYTES = 16 * 1024 * 1024
+IDLE_TRIM_SECONDS = 1.0
+
+
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or a no-op (musl, macOS): the trim is an optimisation."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")  # by name: find_library would spawn ldconfig
+    except OSError:
+        return lambda pad: 0
+    return getattr(libc, "malloc_trim", lambda pad: 0)
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 class RequestContextMiddleware:
-    """Request id in and out, one access-log line per request, request metrics."""
+    """Request id in and out, one access-log line per request, request metrics, and the
+    last-resort 500 envelope (inside this middleware, so it carries the request id too)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._active = 0
+        self._last_start = 0.0  # time.monotonic() of the latest request, for the idle trim
+        self._untrimmed = 0  # bytes moved since the last trim
+        self._trim_pending = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        incoming = ""
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
         ok = 0 < len(incoming) <= 128 and set(incoming) <= _SAFE_REQUEST_ID
         request_id = incoming if ok else f"req_{uuid.uuid4().hex}"
         scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 0
-        first_byte = 0.0
-        sent = 0
+        token = request_id_var.set(request_id)
+        traffic = _Traffic(time.perf_counter())
+
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                traffic.bytes_in += len(message.get("body", b""))
+            return message
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, first_byte, sent
             if message["type"] == "http.response.start":
-                status = message["status"]
-                first_byte = time.perf_counter() - started
+                traffic.status = message["status"]
+                traffic.ttfb = time.perf_counter() - traffic.started
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
                 ]
             elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
+                traffic.bytes_out += len(message.get("body", b""))
             await send(message)
 
         self.metrics.in_flight.inc()
+        self._active += 1
+        self._last_start = time.monotonic()
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as exc:
+            log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+            if traffic.status:
+                raise  # the response is under way: abort it rather than end it as if complete
+            await error_response(GatewayError("internal error in the gateway"))(
+                scope, receive, send_wrapper
+            )
         finally:
             self.metrics.in_flight.dec()
-            self._log(scope, request_id, status, started, first_byte, sent)
+            self._active -= 1
+            self._log(scope, request_id, traffic)
+            request_id_var.reset(token)
+            self._untrimmed += traffic.bytes_in + traffic.bytes_out
+            if self._untrimmed >= TRIM_AFTER_BYTES and not self._trim_pending:
+                self._trim_pending = True
+                asyncio.get_running_loop().call_later(IDLE_TRIM_SECONDS, self._trim_when_idle)
 
-    def _log(
-        self, scope: Scope, request_id: str, status: int, started: float, ttfb: float, sent: int
-    ) -> None:
+    def _trim_when_idle(self) -> None:
+        """Runs on the loop; trims only once nothing ran for IDLE_TRIM_SECONDS, so a trim (a
+        few ms on a large heap) never delays a request under load."""
+        wait = self._last_start + IDLE_TRIM_SECONDS - time.monotonic()
+        if self._active or wait > 0:
+            delay = IDLE_TRIM_SECONDS if self._active else wait
+            asyncio.get_running_loop().call_later(delay, self._trim_when_idle)
+            return
+        self._trim_pending = False
+        self._untrimmed = 0
+        gc.collect()
+        _MALLOC_TRIM(0)
+
+    def _log(self, scope: Scope, request_id: str, traffic: _Traffic) -> None:
         path = scope.get("path", "")
         call = scope.get("state", {}).get("call")
         model = getattr(call, "model", "") or ""
-        route = path if path.startswith("/v1/") and not path.startswith("/v1/files/") else path[:9]
-        self.metrics.requests.labels(route, model, str(status)).inc()
-        if ttfb:
-            self.metrics.ttfb.observe(ttfb)
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        self.metrics.requests.labels(
+            route, self.metrics.model_label(model), str(traffic.status)
+        ).inc()
+        if traffic.ttfb:
+            self.metrics.ttfb.observe(traffic.ttfb)
         stats = getattr(call, "stats", None)
         if stats is not None and stats.retries:
             self.metrics.retries.inc(stats.retries)
@@ -98,20 +160,34 @@ class RequestContextMiddleware:
                 "request_id": request_id,
                 "method": scope.get("method"),
                 "path": path,
-                "status": status,
+                "route": route,
+                "status": traffic.status,
                 "model": model,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
-                "ttfb_ms": round(ttfb * 1000, 2),
+                "ms": round((time.perf_counter() - traffic.started) * 1000, 2),
+                "ttfb_ms": round(traffic.ttfb * 1000, 2),
                 "upstream_ms": round(getattr(stats, "upstream_ms", 0.0), 2),
+                "attempts": getattr(stats, "attempts", 0),
                 "retries": getattr(stats, "retries", 0),
                 "notes": list(getattr(call, "notes", []) or []),
-                "bytes_out": sent,
+                "bytes_in": traffic.bytes_in,
+                "bytes_out": traffic.bytes_out,
             },
         )
 
 
+@dataclass
+class _Traffic:
+    started: float
+    status: int = 0
+    ttfb: float = 0.0
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
+    metrics_: Metrics = request.app.state.metrics
+    metrics_.error(exc.code, upstream=isinstance(exc, UpstreamError))
     return error_response(exc)
 
 
@@ -120,7 +196,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         return error_response(MethodNotAllowedError(f"method {request.method} is not allowed here"))
     if exc.status_code == 404:
-        return error_response(NotFoundError(f"no route for {request.url.path}"))
+        return error_response(NotFoundError(f"no route for {request.scope.get('path', '')}"))
     return error_response(GatewayError(str(exc.detail), status_code=exc.status_code))
 
 
@@ -147,6 +223,7 @@ def build_app(
     settings: Settings, upstream_transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     metrics_ = Metrics()
+    add_secrets(*settings.api_keys, *settings.client_keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -169,11 +246,14 @@ def build_app(
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/images/generations", images_generations, methods=["POST"]),
+        Route("/v1/images/edits", images_edits, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/files/{name}", get_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/openapi.json", openapi_document, methods=["GET"]),
     ]
     if settings.metrics:
         routes.append(Route("/metrics", metrics, methods=["GET"]))

@@ -15,6 +15,7 @@ from gateway.config import Settings
 from gateway.errors import AuthenticationError
 
 EMULATOR_KEY = "emulator"
+MAX_KEY_CHARS = 512
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -38,6 +39,11 @@ def is_client_key(presented: str | None, allowed: tuple[str, ...]) -> bool:
     return found
 
 
+def _header_safe(key: str) -> bool:
+    """A forwarded key becomes a header value: printable ASCII only, or httpx refuses it."""
+    return len(key) <= MAX_KEY_CHARS and all("!" <= ch <= "~" for ch in key)
+
+
 def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | None:
     """None means "use the server's keys"; raises AuthenticationError for a refused client."""
     presented = presented_key(headers)
@@ -53,6 +59,10 @@ def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | No
     if settings.api_keys:
         return None
     if presented:
+        if not _header_safe(presented):
+            raise AuthenticationError(
+                "the API key holds characters no Gemini key has (only printable ASCII)"
+            )
         return presented
     if settings.upstream == "emulator":
         return EMULATOR_KEY

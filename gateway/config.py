@@ -66,6 +66,7 @@ class Settings:
     # History budget
     history_budget: str = "off"  # "off" | "trim" | "downsample" | "trim+downsample"
     history_keep_turns: int = 0
+    history_max_tokens: int = 0  # 0: the model's input limit
     # Observability
     log_level: str = "info"
     log_bodies: bool = False
@@ -121,6 +122,7 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_FILES_REQUIRE_AUTH": ("files_require_auth", _bool),
     "GATEWAY_HISTORY_BUDGET": ("history_budget", str),
     "GATEWAY_HISTORY_KEEP_TURNS": ("history_keep_turns", int),
+    "GATEWAY_HISTORY_MAX_TOKENS": ("history_max_tokens", int),
     "GATEWAY_LOG_LEVEL": ("log_level", str),
     "GATEWAY_LOG_BODIES": ("log_bodies", _bool),
     "GATEWAY_METRICS": ("metrics", _bool),
@@ -198,3 +200,5 @@ def _check(settings: Settings) -> None:
         raise ValueError("GOOGLE_GEMINI_BASE_URL must start with http:// or https://")
     if settings.history_budget not in {"off", "trim", "downsample", "trim+downsample"}:
         raise ValueError("history_budget must be off, trim, downsample or trim+downsample")
+    if settings.history_keep_turns < 0 or settings.history_max_tokens < 0:
+        raise ValueError("history_keep_turns and history_max_tokens must not be negative")

@@ -1,16 +1,42 @@
-"""Prometheus metrics, one registry per app (tests build many apps). No label ever holds a key."""
+"""Prometheus metrics, one registry per app (tests build many apps). No label ever holds a key,
+and no label takes an unbounded set of values: model names and error codes come from clients
+and upstreams, so each label keeps its first `MAX_LABEL_VALUES` values and folds the rest."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+MAX_LABEL_VALUES: Final = 64
+MAX_LABEL_CHARS: Final = 64
+OTHER: Final = "other"
+
+
+class BoundedLabel:
+    """The values one label has taken; a new value past the cap becomes `other`."""
+
+    def __init__(self, cap: int = MAX_LABEL_VALUES) -> None:
+        self.cap = cap
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        value = value[:MAX_LABEL_CHARS]
+        if value in self._seen:
+            return value
+        if len(self._seen) >= self.cap:
+            return OTHER
+        self._seen.add(value)
+        return value
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        self.model_label = BoundedLabel()
+        self.code_label = BoundedLabel()
         self.requests = Counter(
             "gateway_requests",
             "Requests by route, model and status",
@@ -52,6 +78,12 @@ class Metrics:
         self.upstream_errors = Counter(
             "gateway_upstream_errors", "Upstream errors by code", ["code"], registry=r
         )
+        self.errors = Counter(
+            "gateway_errors",
+            "Errors sent to clients by code, as a response or as a final stream event",
+            ["code"],
+            registry=r,
+        )
 
     def note(self, note: str) -> None:
         kind, _, value = note.partition(":")
@@ -59,6 +91,12 @@ class Metrics:
             self.signature_fallbacks.labels(value).inc()
         elif kind == "turn_source":
             self.turn_sources.labels(value).inc()
+
+    def error(self, code: str | None, *, upstream: bool) -> None:
+        label = self.code_label(code or "error")
+        self.errors.labels(label).inc()
+        if upstream:
+            self.upstream_errors.labels(label).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -113,3 +113,16 @@ async def emulator_stack(**overrides: Any) -> AsyncIterator[Stack]:
 async def stack() -> AsyncIterator[Stack]:
     async with emulator_stack() as s:
         yield s
+
+
+# -- golden files (tests/golden.py) ------------------------------------------------------------
+# pytest_addoption only works in the rootdir conftest, so the option lives here.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite expected golden files from the current output (then review the diff)",
+    )

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.auth import upstream_key_for
-from gateway.errors import GatewayError
+from gateway.logs import log_body
 from gateway.routes.common import json_response, read_json
+from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
 from gateway.serving.context import CallContext, Services
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+CLIENT_CLOSED = 499  # nginx's status for "the client went away first"; nobody reads it
+body_log = logging.getLogger("gateway.bodies")
+T = TypeVar("T")
 
 
 def call_context(request: Request, services: Services) -> CallContext:
@@ -29,7 +35,7 @@ def call_context(request: Request, services: Services) -> CallContext:
 
 
 async def until_disconnected(request: Request, scope: anyio.CancelScope) -> None:
-    """Unary calls are not cancelled by Starlette when the client leaves: do it ourselves,
+    """Starlette cancels nothing while a handler runs when the client leaves: do it ourselves,
     so a slow (and paid) image generation stops when nobody waits for it."""
     while True:
         message = await request.receive()
@@ -38,22 +44,51 @@ async def until_disconnected(request: Request, scope: anyio.CancelScope) -> None
             return
 
 
-async def run_unary(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
-    result: dict[str, Any] | None = None
-    error: GatewayError | None = None
+async def unless_disconnected(request: Request, work: Callable[[], Awaitable[T]]) -> T | None:
+    """`work()`'s result, or None when the client left first (the work is then cancelled)."""
+    result: T | None = None
+    error: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(until_disconnected, request, tg.cancel_scope)
         try:
-            result = await complete_chat(raw, call, services)
-        except GatewayError as exc:  # raised bare, not wrapped in the task group's ExceptionGroup
+            result = await work()
+        except Exception as exc:  # noqa: BLE001 - re-raised below bare, not in an ExceptionGroup
             error = exc
         finally:
             tg.cancel_scope.cancel()
     if error is not None:
         raise error
+    return result
+
+
+async def run_unary(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
+    result = await unless_disconnected(request, lambda: complete_chat(raw, call, services))
     if result is None:  # the client went away; nobody reads this
-        return Response(status_code=499)
-    return json_response(result)
+        return Response(status_code=CLIENT_CLOSED)
+    if services.settings.log_bodies:
+        log_body(body_log, "response", result)
+    return json_response(result, headers=history_headers(call))
+
+
+async def run_stream(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
+    """Up to the first event (or the first keep-alive) the client may leave unnoticed by
+    Starlette too, so the same watcher covers that wait; the response then takes over."""
+    stream = ChatStream(call, services)
+
+    async def start() -> bool:
+        await stream.start(raw)
+        return True
+
+    started = False
+    try:
+        started = bool(await unless_disconnected(request, start))
+    finally:
+        if not started:
+            await stream.aclose()
+    if not started:
+        return Response(status_code=CLIENT_CLOSED)
+    headers = {**SSE_HEADERS, **history_headers(call)}
+    return StreamingResponse(stream.body(), media_type="text/event-stream", headers=headers)
 
 
 async def chat_completions(request: Request) -> Response:
@@ -61,8 +96,8 @@ async def chat_completions(request: Request) -> Response:
     call = call_context(request, services)
     raw = await read_json(request, services.settings.max_body_bytes)
     request.scope.setdefault("state", {})["call"] = call
+    if services.settings.log_bodies:
+        log_body(body_log, "request", raw)
     if isinstance(raw, dict) and raw.get("stream") is True:
-        stream = ChatStream(call, services)
-        await stream.start(raw)
-        return StreamingResponse(stream.body(), media_type="text/event-stream", headers=SSE_HEADERS)
+        return await run_stream(request, raw, call, services)
     return await run_unary(request, raw, call, services)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from gateway.errors import (
@@ -15,6 +15,11 @@ from gateway.errors import (
     UnsupportedMediaTypeError,
     to_envelope,
 )
+
+UTF8_BOM = b"\xef\xbb\xbf"
+# orjson reads 1024 levels but writes only ~254, and the Gemini body adds a few: a deeper body
+# would fail while being forwarded (a 500), so it is refused here as a client error.
+MAX_JSON_DEPTH = 128
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -35,11 +40,14 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        raise GatewayError("the client closed the connection", status_code=499) from exc
     return b"".join(chunks)
 
 
@@ -50,13 +58,34 @@ async def read_json(request: Request, limit: int) -> Any:
             f"expected an application/json body, got {content_type.split(';')[0]!r}"
         )
     body = await read_body(request, limit)
-    if not body:
+    if body.startswith(UTF8_BOM):  # RFC 8259 lets a parser ignore it; some clients send one
+        body = body[len(UTF8_BOM) :]
+    if not body.strip():
         raise InvalidRequestError("the request body is empty; send a JSON object", param="body")
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"the request body is not valid JSON ({exc.msg} at position {exc.pos})",
             param="body",
             code="invalid_json",
         ) from exc
+    if nesting_exceeds(data, MAX_JSON_DEPTH):
+        raise InvalidRequestError(
+            f"the request body nests objects/arrays deeper than {MAX_JSON_DEPTH} levels",
+            param="body",
+            code="invalid_json",
+        )
+    return data
+
+
+def nesting_exceeds(data: Any, limit: int) -> bool:
+    """Iterative, so a deep body cannot exhaust the stack here; strings are never walked."""
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False

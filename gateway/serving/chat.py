@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from gateway.serving.budget import fit_history
 from gateway.serving.context import CallContext, Services
 from gateway.serving.resolve import remember, report, resolve
 from gateway.translate.parse import ChatRequest, parse_chat_request
@@ -53,8 +54,9 @@ async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
     gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
+    body = await fit_history(gemini.body, chat, call, services)
     prefix = prefix_digests(chat.messages)[-1]
-    return Prepared(chat, orjson.dumps(gemini.body), options, prefix)
+    return Prepared(chat, orjson.dumps(body), options, prefix)
 
 
 def response_context(

@@ -10,25 +10,28 @@ closes the upstream connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import orjson
 
 from gateway.errors import GatewayError, UpstreamError, to_envelope
+from gateway.logs import log_body
 from gateway.serving.chat import Prepared, prepare, response_context
 from gateway.serving.context import CallContext, Services
 from gateway.serving.resolve import remember
 from gateway.translate.response.stream import ChunkTranslator
 
 log = logging.getLogger("gateway.serving")
+body_log = logging.getLogger("gateway.bodies")
 
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 _END = object()
+READER_CLOSE_TIMEOUT = 5.0  # closing a socket takes microseconds; this only bounds a bug
 
 
 def sse(data: Any) -> bytes:
@@ -60,6 +63,8 @@ class ChatStream:
             )
         except TimeoutError:
             self.first = None  # still thinking: commit to 200 and keep the connection alive
+        if self.first is _END:
+            self.first = UpstreamError("Gemini's stream ended without any event")
         if isinstance(self.first, GatewayError):
             await self.aclose()
             raise self.first
@@ -79,10 +84,17 @@ class ChatStream:
             await self.queue.put(UpstreamError("reading Gemini's stream failed"))
 
     async def aclose(self) -> None:
-        if self.reader is not None and not self.reader.done():
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
+        """Cancel the reader once and let it close the upstream connection undisturbed.
+
+        Awaiting the task itself would forward every cancellation our caller receives (Starlette
+        cancels level-triggered, over and over) into the reader's cleanup, which then never
+        closes the socket: the connection would stay open and leak from the pool."""
+        reader = self.reader
+        if reader is None or reader.done():
+            return
+        reader.cancel()
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait({reader}, timeout=READER_CLOSE_TIMEOUT)
 
     async def _next(self) -> Any:
         if self.first is not None:
@@ -107,25 +119,36 @@ class ChatStream:
                 if isinstance(item, GatewayError):
                     raise item
                 if translator is None:
-                    self.services.metrics.upstream_latency.observe(
-                        time.perf_counter() - self.started
-                    )
+                    waited = time.perf_counter() - self.started
+                    self.call.stats.upstream_ms = waited * 1000
+                    self.services.metrics.upstream_latency.observe(waited)
                     ctx = response_context(prepared, item.get("responseId"), self.call)
                     translator = ChunkTranslator(ctx, self.services.settings.stream_content_piece)
                 for chunk in translator.feed(item):
-                    yield sse(chunk)
+                    yield self._sse(chunk)
             if translator is None:
                 raise UpstreamError("Gemini's stream ended without any event")
             for chunk in translator.finish():
-                yield sse(chunk)
+                yield self._sse(chunk)
             await remember(translator.memo(), prepared.prefix, prepared.chat.model, self.services)
             yield DONE
         except GatewayError as err:
-            log.warning(
-                "stream ended with an error",
-                extra={"request_id": self.call.request_id, "code": err.code},
-            )
-            self.services.metrics.upstream_errors.labels(err.code or "error").inc()
-            yield error_event(err)
+            yield self._failed(err)
+        except Exception as exc:  # after the 200, a bug must still end the stream in-band
+            log.error("stream failed", exc_info=exc, extra={"request_id": self.call.request_id})
+            yield self._failed(GatewayError("internal error in the gateway"), upstream=False)
         finally:
             await self.aclose()
+
+    def _sse(self, chunk: Any) -> bytes:
+        if self.services.settings.log_bodies:
+            log_body(body_log, "response_chunk", chunk)
+        return sse(chunk)
+
+    def _failed(self, err: GatewayError, *, upstream: bool = True) -> bytes:
+        log.warning(
+            "stream ended with an error",
+            extra={"request_id": self.call.request_id, "code": err.code},
+        )
+        self.services.metrics.error(err.code, upstream=upstream)
+        return error_event(err)

@@ -30,3 +30,4 @@ class CallContext:
     stats: CallStats = field(default_factory=CallStats)
     model: str = ""
     notes: list[str] = field(default_factory=list)
+    history: str = ""  # x-gateway-history: what the history budget did ("" when it is off)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -56,20 +57,45 @@ def to_data_url(mime_type: str, data: str) -> str:
 
 def fingerprint(text: str) -> str:
     """A stable short digest; long strings are sampled (length, head, middle, tail)."""
+    return fingerprint_pieces((text,))
+
+
+def fingerprint_pieces(pieces: Sequence[str]) -> str:
+    """`fingerprint("".join(pieces))` without building the joined string: a message with
+    images is megabytes long, and only its length and three samples are hashed."""
     h = hashlib.sha256()
-    n = len(text)
+    n = sum(len(piece) for piece in pieces)
     h.update(str(n).encode())
     if n <= 4 * SAMPLE:
-        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update("".join(pieces).encode("utf-8", "surrogatepass"))
     else:
         mid = n // 2
-        for piece in (text[:SAMPLE], text[mid : mid + SAMPLE], text[-SAMPLE:]):
-            h.update(piece.encode("utf-8", "surrogatepass"))
+        for start, stop in ((0, SAMPLE), (mid, mid + SAMPLE), (n - SAMPLE, n)):
+            h.update(_text_slice(pieces, start, stop).encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:32]
 
 
+def _text_slice(pieces: Sequence[str], start: int, stop: int) -> str:
+    """`"".join(pieces)[start:stop]`, copying only the characters in the slice."""
+    out: list[str] = []
+    offset = 0
+    for piece in pieces:
+        end = offset + len(piece)
+        if end > start and offset < stop:
+            out.append(piece[max(start - offset, 0) : stop - offset])
+        if end >= stop:
+            break
+        offset = end
+    return "".join(out)
+
+
+def markdown_image_pieces(url: str, index: int) -> tuple[str, str, str]:
+    """The pieces of `markdown_image`, for callers that must not copy a multi-MB URL."""
+    return f"![image {index + 1}](", url, ")"
+
+
 def markdown_image(url: str, index: int) -> str:
-    return f"![image {index + 1}]({url})"
+    return "".join(markdown_image_pieces(url, index))
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,12 +71,13 @@ def _response_format(body: Json) -> None:
     fmt = body.get("response_format")
     if fmt is None:
         return
-    if not isinstance(fmt, dict) or fmt.get("type") not in {"text", "json_object", "json_schema"}:
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if not isinstance(kind, str) or kind not in {"text", "json_object", "json_schema"}:
         raise _fail(
             "'response_format.type' must be 'text', 'json_object' or 'json_schema'",
             "response_format.type",
         )
-    if fmt["type"] == "json_schema":
+    if kind == "json_schema":
         spec = fmt.get("json_schema")
         if not isinstance(spec, dict) or not isinstance(spec.get("schema", {}), dict):
             raise _fail(
@@ -104,7 +105,7 @@ def _content_parts(content: list[Any], path: str, allowed: frozenset[str]) -> No
         if not isinstance(part, dict):
             raise _fail("each content part must be an object", where)
         kind = part.get("type")
-        if kind not in allowed:
+        if not isinstance(kind, str) or kind not in allowed:
             raise _fail(
                 f"unknown content part type {kind!r}; expected one of {sorted(allowed)}",
                 f"{where}.type",
@@ -129,7 +130,7 @@ def _message(message: Any, i: int) -> None:
     if not isinstance(message, dict):
         raise _fail("each message must be an object", path)
     role = message.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise _fail(f"unknown role {role!r}; expected one of {sorted(ROLES)}", f"{path}.role")
     content = message.get("content")
     if content is not None and not isinstance(content, str | list):
@@ -146,6 +147,11 @@ def _message(message: Any, i: int) -> None:
     calls = message.get("tool_calls")
     if calls is not None:
         _tool_calls(calls, path)
+    images = message.get("images")
+    if images is not None and (
+        not isinstance(images, list) or not all(isinstance(item, dict) for item in images)
+    ):
+        raise _fail("'images' must be a list of image objects", f"{path}.images")
 
 
 def _tool_calls(calls: Any, path: str) -> None:
@@ -164,12 +170,18 @@ def _tool_calls(calls: Any, path: str) -> None:
 
 
 def _google_options(body: Json) -> Json:
+    extra_body = body.get("extra_body")
+    if extra_body is not None and not isinstance(extra_body, dict):
+        raise _fail("'extra_body' must be an object", "extra_body")
     merged: Json = {}
-    for source in (body.get("google"), (body.get("extra_body") or {}).get("google")):
+    for param, source in (
+        ("google", body.get("google")),
+        ("extra_body.google", (extra_body or {}).get("google")),
+    ):
         if source is None:
             continue
         if not isinstance(source, dict):
-            raise _fail("'google' must be an object", "google")
+            raise _fail(f"'{param}' must be an object", param)
         merged.update(source)
     return merged
 
@@ -182,7 +194,7 @@ _CHECKS: Final[tuple[Callable[[Json], None], ...]] = (
     lambda b: _integer(b, "max_tokens", 1, 10_000_000),
     lambda b: _integer(b, "max_completion_tokens", 1, 10_000_000),
     lambda b: _integer(b, "n", 1, 8),
-    lambda b: _integer(b, "seed", -(2**63), 2**63 - 1),
+    lambda b: _integer(b, "seed", -(2**31), 2**31 - 1),  # Gemini's seed is an int32
     lambda b: _integer(b, "top_logprobs", 0, 20),
     _stop,
     _response_format,
@@ -204,11 +216,12 @@ def parse_chat_request(raw: object) -> ChatRequest:
     for check in _CHECKS:
         check(raw)
     effort = raw.get("reasoning_effort")
-    if effort is not None and effort not in REASONING_EFFORTS:
+    if effort is not None and (not isinstance(effort, str) or effort not in REASONING_EFFORTS):
         raise _fail(
             f"'reasoning_effort' must be one of {sorted(REASONING_EFFORTS)}", "reasoning_effort"
         )
-    stream = raw.get("stream", False)
+    stream = raw.get("stream")
+    stream = False if stream is None else stream  # null means "not given", as at OpenAI
     if not isinstance(stream, bool):
         raise _fail("'stream' must be a boolean", "stream")
     options = raw.get("stream_options")

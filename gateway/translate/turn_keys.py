@@ -12,7 +12,12 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from gateway.translate.data_urls import IMAGE_SEPARATOR, fingerprint, markdown_image
+from gateway.translate.data_urls import (
+    IMAGE_SEPARATOR,
+    fingerprint,
+    fingerprint_pieces,
+    markdown_image_pieces,
+)
 
 Json = dict[str, Any]
 
@@ -25,10 +30,15 @@ def _image_url(part: Json) -> str:
 
 def visible_text(content: Any) -> str:
     """The text a client shows for `content` (a list is rendered the way the gateway renders)."""
+    return "".join(visible_pieces(content))
+
+
+def visible_pieces(content: Any) -> list[str]:
+    """`visible_text` as the pieces it is made of; image URLs are referenced, not copied."""
     if isinstance(content, str):
-        return content
+        return [content]
     if not isinstance(content, list):
-        return ""
+        return []
     out: list[str] = []
     last = ""
     images = 0
@@ -41,19 +51,23 @@ def visible_text(content: Any) -> str:
             part = part["value"]
         kind = part.get("type")
         if kind == "text" and isinstance(part.get("text"), str) and part["text"]:
-            out.append((IMAGE_SEPARATOR if last == "image" else "") + part["text"])
+            if last == "image":
+                out.append(IMAGE_SEPARATOR)
+            out.append(part["text"])
             last = "text"
         elif kind == "image_url" and _image_url(part):
-            out.append((IMAGE_SEPARATOR if last else "") + markdown_image(_image_url(part), images))
+            if last:
+                out.append(IMAGE_SEPARATOR)
+            out.extend(markdown_image_pieces(_image_url(part), images))
             images += 1
             last = "image"
-    return "".join(out)
+    return out
 
 
 def message_digest(message: Json) -> str:
     h = hashlib.sha256()
     h.update(str(message.get("role")).encode())
-    h.update(b"\0" + fingerprint(visible_text(message.get("content"))).encode())
+    h.update(b"\0" + fingerprint_pieces(visible_pieces(message.get("content"))).encode())
     for call in message.get("tool_calls") or []:
         if isinstance(call, dict):
             fn = call.get("function") or {}
@@ -72,12 +86,18 @@ def prefix_digests(messages: Sequence[Json]) -> list[str]:
 
 
 def turn_keys(
-    prefix: str, visible: str, call_ids: Iterable[str], image_data: Iterable[str] = ()
+    prefix: str,
+    visible: str,
+    call_ids: Iterable[str],
+    image_data: Iterable[str] = (),
+    image_fingerprints: Iterable[str] = (),
 ) -> list[str]:
+    """`image_fingerprints`: images known by fingerprint only (hosted links carry it)."""
     vis = fingerprint(visible)
     keys = [f"t:{hashlib.sha256((prefix + vis).encode()).hexdigest()[:40]}"]
     if visible:
         keys.append(f"v:{vis}")
     keys.extend(f"c:{call_id}" for call_id in call_ids)
     keys.extend(f"i:{fingerprint(data)}" for data in image_data)
+    keys.extend(f"i:{fp}" for fp in image_fingerprints)
     return keys

@@ -2,10 +2,14 @@
 
 Handles `\\n\\n`, `\\r\\n\\r\\n` and mixed framing (sample 01 has `\\n\\r\\n`), events spread over
 many network reads, and multi-MB single-line events (each byte is scanned once).
+
+`feed` is a generator: the events before a malformed one in the same network read still reach
+the client, so a bad chunk mid-stream becomes an in-band error after them, not a lost prefix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -23,22 +27,22 @@ class SSEDecoder:
         self._event_bytes = 0
         self.max_event_bytes = max_event_bytes
 
-    def feed(self, chunk: bytes) -> list[Any]:
+    def feed(self, chunk: bytes) -> Iterator[Any]:
+        """Parsed events completed by `chunk`; consume it fully before the next feed."""
         self._buffer += chunk
-        events: list[Any] = []
         while True:
             idx = self._buffer.find(b"\n", self._scan_from)
             if idx < 0:
                 self._scan_from = len(self._buffer)
                 if self._event_bytes + len(self._buffer) > self.max_event_bytes:
                     raise UpstreamError("Gemini stream event exceeds the size limit")
-                return events
+                return
             line = bytes(self._buffer[:idx])
             del self._buffer[: idx + 1]
             self._scan_from = 0
             event = self._line(line.rstrip(b"\r"))
             if event is not None:
-                events.append(event)
+                yield event
 
     def _line(self, line: bytes) -> Any:
         if not line:
@@ -49,6 +53,8 @@ class SSEDecoder:
                 payload = payload[1:]
             self._data.append(payload)
             self._event_bytes += len(payload)
+            if self._event_bytes > self.max_event_bytes:
+                raise UpstreamError("Gemini stream event exceeds the size limit")
         # comments (`:`), `event:`, `id:` and `retry:` lines carry nothing for us
         return None
 
@@ -63,8 +69,10 @@ class SSEDecoder:
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("Gemini sent a stream event that is not valid JSON") from exc
 
-    def close(self) -> list[Any]:
+    def close(self) -> Iterator[Any]:
         """End of body: a last event without its blank line still counts."""
-        events = self.feed(b"\n") if self._buffer else []
+        if self._buffer:
+            yield from self.feed(b"\n")
         tail = self._dispatch()
-        return [*events, tail] if tail is not None else events
+        if tail is not None:
+            yield tail

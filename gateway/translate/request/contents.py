@@ -58,7 +58,7 @@ def _call_names(messages: list[Json]) -> dict[str, str]:
     return names
 
 
-def _function_response(message: Json, i: int, names: dict[str, str]) -> Json:
+def _function_response(message: Json, i: int, names: dict[str, str], native: set[str]) -> Json:
     call_id = message.get("tool_call_id") or ""
     name = names.get(call_id) or message.get("name")
     if not isinstance(name, str) or not name:
@@ -66,22 +66,52 @@ def _function_response(message: Json, i: int, names: dict[str, str]) -> Json:
             f"no earlier assistant tool call has id {call_id!r}, so the function name is unknown",
             param=f"messages[{i}].tool_call_id",
         )
-    return {
-        "functionResponse": {
-            "name": name,
-            "response": tool_output(message.get("content"), f"messages[{i}].content"),
-        }
+    body: Json = {
+        "name": name,
+        "response": tool_output(message.get("content"), f"messages[{i}].content"),
     }
+    if call_id in native:  # Gemini gave the call its own id: the response must carry it back
+        body["id"] = call_id
+    return {"functionResponse": body}
+
+
+def _legacy_function_call(message: Json, i: int) -> Json:
+    """An assistant `function_call` (the pre-tools API) is a one-call `tool_calls`."""
+    call = message.get("function_call")
+    if message.get("tool_calls") or not isinstance(call, dict) or not call.get("name"):
+        return message
+    tool_call = {"id": f"call_legacy_{i}", "type": "function", "function": call}
+    return {**message, "tool_calls": [tool_call]}
+
+
+def in_call_order(messages: list[Json]) -> list[tuple[int, Json]]:
+    """Tool results answering one assistant turn, put in the order of its calls: Gemini pairs
+    responses with calls by position (FC1, FC2, FR1, FR2). Unknown ids keep their place last."""
+    out: list[tuple[int, Json]] = []
+    order: dict[str, int] = {}
+    run: list[tuple[int, Json]] = []
+    for i, message in enumerate(messages):
+        if message.get("role") == "tool":
+            run.append((i, message))
+            continue
+        out.extend(sorted(run, key=lambda item: order.get(item[1]["tool_call_id"], len(order))))
+        run = []
+        out.append((i, message))
+        if message.get("role") == "assistant":
+            calls = message.get("tool_calls") or []
+            order = {c["id"]: k for k, c in enumerate(calls) if isinstance(c, dict)}
+    out.extend(sorted(run, key=lambda item: order.get(item[1]["tool_call_id"], len(order))))
+    return out
 
 
 def _user_parts(message: Json, i: int, resolved: Resolved) -> list[Json]:
     content = message["content"]
     if isinstance(content, str):
-        return [{"text": content}]
+        return [{"text": content}] if content else []  # Gemini refuses empty text parts
     parts = []
     for j, part in enumerate(content):
         translated = to_gemini_user_part(part, f"messages[{i}].content[{j}]", resolved)
-        if translated is not None:
+        if translated is not None and translated.get("text") != "":
             parts.append(translated)
     return parts
 
@@ -138,7 +168,8 @@ def to_gemini_contents(chat: ChatRequest, resolved: Resolved, options: ViewOptio
     system: list[Json] = []
     contents: list[Json] = []
     notes: list[str] = []
-    for i, message in enumerate(messages):
+    native_ids: set[str] = set()
+    for i, message in in_call_order(messages):
         role = message["role"]
         if role in {"system", "developer"}:
             text = _text_of(message.get("content"), f"messages[{i}].content")
@@ -149,9 +180,13 @@ def to_gemini_contents(chat: ChatRequest, resolved: Resolved, options: ViewOptio
         elif role in {"tool", "function"}:
             if role == "function":
                 message = {**message, "tool_call_id": "", "name": message.get("name")}
-            _append(contents, "user", [_function_response(message, i, names)])
+            _append(contents, "user", [_function_response(message, i, names, native_ids)])
         else:
+            message = _legacy_function_call(message, i)
             turn = to_gemini_model_turn(message, f"messages[{i}]", prefixes[i], resolved, options)
+            native_ids.update(
+                p["functionCall"]["id"] for p in turn.parts if "id" in p.get("functionCall", {})
+            )
             turn, fallback = _apply_fallbacks(turn, chat.model, i > last_user_text)
             notes.extend(fallback)
             if turn.source != "carrier" and turn.parts:

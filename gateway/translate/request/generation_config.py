@@ -21,7 +21,8 @@ OPENAI_TO_GEMINI_PARAM: Final[dict[str, str]] = {
     "frequency_penalty": "frequencyPenalty",
 }
 
-# reasoning_effort → thinkingBudget for Gemini 2.5 (Pro cannot switch thinking off: 128 minimum).
+# reasoning_effort → thinkingBudget for Gemini 2.5. Pro cannot switch thinking off (128 minimum);
+# Flash and Flash-Lite stop at 24576, Pro at 32768 (a larger budget is a 400).
 EFFORT_TO_BUDGET: Final[dict[str, int]] = {
     "none": 0,
     "minimal": 512,
@@ -30,6 +31,8 @@ EFFORT_TO_BUDGET: Final[dict[str, int]] = {
     "high": 24576,
     "xhigh": 32768,
 }
+FLASH_MAX_BUDGET: Final = 24576
+PRO_MIN_BUDGET: Final = 128
 # reasoning_effort → thinkingLevel for Gemini 3: Pro takes LOW/HIGH, Flash also MINIMAL/MEDIUM.
 EFFORT_TO_LEVEL_FLASH: Final[dict[str, str]] = {
     "none": "MINIMAL",
@@ -82,13 +85,17 @@ def _thinking(chat: ChatRequest) -> Json | None:
     effort = chat.body.get("reasoning_effort")
     model = chat.model
     config: Json = {}
+    # Only model families known to think get a knob: Gemini 2.0, Gemma and aliases would
+    # answer a 400 to either spelling, so reasoning_effort is dropped for them.
     if effort is not None and not is_image_model(model):
-        if model.startswith("gemini-2"):
+        if model.startswith("gemini-2.5"):
             budget = EFFORT_TO_BUDGET[effort]
-            if "pro" in model and budget == 0:
-                budget = 128
+            if "pro" in model:
+                budget = max(budget, PRO_MIN_BUDGET)
+            else:
+                budget = min(budget, FLASH_MAX_BUDGET)
             config["thinkingBudget"] = budget
-        else:
+        elif model.startswith("gemini-3"):
             table = EFFORT_TO_LEVEL_PRO if "pro" in model else EFFORT_TO_LEVEL_FLASH
             config["thinkingLevel"] = table[effort]
     if chat.body.get("include_reasoning") is True:
@@ -144,7 +151,7 @@ def _image_config_sources(chat: ChatRequest) -> Json:
 def check_image_config(model: str, config: Json, param: str = "image_config") -> None:
     ratio = config.get("aspectRatio")
     allowed = ASPECT_RATIOS_31_FLASH if "3.1-flash-image" in model else ASPECT_RATIOS
-    if ratio is not None and ratio not in allowed:
+    if ratio is not None and (not isinstance(ratio, str) or ratio not in allowed):
         raise InvalidRequestError(
             f"aspect_ratio {ratio!r} is not supported by {model}; use one of "
             + ", ".join(sorted(allowed)),
@@ -158,7 +165,7 @@ def check_image_config(model: str, config: Json, param: str = "image_config") ->
         raise InvalidRequestError(
             f"{model} renders at 1024px only and takes no image_size", param=f"{param}.image_size"
         )
-    if size not in sizes:
+    if not isinstance(size, str) or size not in sizes:
         hint = f' (did you mean "{str(size).upper()}"?)' if str(size).upper() in sizes else ""
         raise InvalidRequestError(
             f"image_size {size!r} is not supported{hint}; use one of {', '.join(sorted(sizes))}"
@@ -174,7 +181,8 @@ def to_gemini_generation_config(chat: ChatRequest) -> Json:
         for openai, gemini in OPENAI_TO_GEMINI_PARAM.items()
         if body.get(openai) is not None
     }
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    max_tokens = body.get("max_completion_tokens")
+    max_tokens = body.get("max_tokens") if max_tokens is None else max_tokens
     if max_tokens is not None:
         config["maxOutputTokens"] = max_tokens
     stop = body.get("stop")

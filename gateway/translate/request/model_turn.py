@@ -204,30 +204,49 @@ def _identity(part: Json) -> str | None:
     return None
 
 
+def _markdown_items(text: str, hosted_base: str | None) -> list[Json]:
+    return [
+        {"type": "text", "text": s.value}
+        if s.kind == "text"
+        else {"type": "image_url", "image_url": {"url": s.value}}
+        for s in split_markdown_images(text, hosted_base)
+    ]
+
+
+def _visible_items(content: Any, param: str, hosted_base: str | None) -> list[tuple[str, Json]]:
+    """(param, text or image_url item) for what `content` shows, in order: wrappers unwrapped
+    and markdown images split out of every text, including text blocks (LangChain's
+    output_version="v1" turns our string content into a list of text blocks)."""
+    raw = [content] if isinstance(content, str) else content
+    out: list[tuple[str, Json]] = []
+    for j, item in enumerate(raw if isinstance(raw, list) else []):
+        where = f"{param}.content" if isinstance(content, str) else f"{param}.content[{j}]"
+        if isinstance(item, str):
+            item = {"type": "text", "text": item}
+        if isinstance(item, dict) and item.get("type") == "non_standard":
+            item = item.get("value")
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "text" and isinstance(item.get("text"), str):
+            # Hosted links are only resolved (request/__init__.py) in string content.
+            base = hosted_base if isinstance(content, str) else None
+            out.extend((where, piece) for piece in _markdown_items(item["text"], base))
+        elif item.get("type") == "image_url":
+            out.append((where, item))
+    return out
+
+
 def _visible_parts(
     message: Json, param: str, resolved: Resolved, loose: LooseSignatures
 ) -> list[tuple[Json, str | None]]:
     """(part, loose signature) for each text and image the client still shows, in order."""
     out: list[tuple[Json, str | None]] = []
-    content = message.get("content")
-    if isinstance(content, str):
-        pieces: list[Any] = split_markdown_images(content, resolved.hosted_base)
-        items: list[Json] = [
-            {"type": "text", "text": s.value}
-            if s.kind == "text"
-            else {"type": "image_url", "image_url": {"url": s.value}}
-            for s in pieces
-        ]
-    else:
-        items = [p for p in content or [] if isinstance(p, dict)]
-    for j, item in enumerate(items):
-        if item.get("type") == "non_standard" and isinstance(item.get("value"), dict):
-            item = item["value"]
+    for where, item in _visible_items(message.get("content"), param, resolved.hosted_base):
         if item.get("type") == "text" and item.get("text"):
             out.append(({"text": item["text"]}, None))
         elif item.get("type") == "image_url":
             url = _image_item_url(item) or ""
-            part = image_url_part(url, f"{param}.content[{j}].image_url.url", resolved)
+            part = image_url_part(url, f"{where}.image_url.url", resolved)
             out.append((part, loose.by_image_url.get(url)))
     seen = {_identity(p) for p, _ in out}
     for k, item in enumerate(message.get("images") or []):
@@ -246,17 +265,25 @@ def _rebuild(
 ) -> ModelTurn:
     loose = loose_signatures(message)
     known = _known_signatures(records)
+    # A signature known to sign some other part (the text before the client edited it) must
+    # not be moved onto a changed part: Gemini rejects that as "Corrupted thought signature".
+    owner = {sig: identity for identity, sig in known.items() if sig}
+
+    def usable(sig: str | None, identity: str | None) -> str | None:
+        return sig if sig and owner.get(sig, identity) == identity else None
+
     parts: list[Json] = []
     flags: list[bool] = []
     first_text = True
-    for part, sig in _visible_parts(message, param, resolved, loose):
+    for part, loose_sig in _visible_parts(message, param, resolved, loose):
         identity = _identity(part)
         if identity in known:
             sig, found = known[identity], True
         else:
+            if "text" in part and first_text:
+                loose_sig = loose_sig or loose.first_text()
+            sig = usable(loose_sig, identity)
             found = sig is not None
-            if "text" in part and first_text and loose.first_text():
-                sig, found = loose.first_text(), True
         if "text" in part:
             first_text = False
         parts.append({**part, SIG: sig} if sig else part)
@@ -264,7 +291,10 @@ def _rebuild(
     for k, call in enumerate(message.get("tool_calls") or []):
         part = _function_call(call, f"{param}.tool_calls[{k}]", False, None)
         identity = _identity(part)
-        sig = known.get(identity or "") if identity in known else loose.by_call_id.get(call["id"])
+        if identity in known:
+            sig = known[identity]
+        else:
+            sig = usable(loose.by_call_id.get(call["id"]), identity)
         if sig:
             part[SIG] = sig
         parts.append(part)
@@ -272,16 +302,36 @@ def _rebuild(
     return ModelTurn(parts, flags, "rebuilt")
 
 
+def _carrier_texts(carrier: list[Any] | None) -> list[Json]:
+    """The signed texts our carrier says the turn had: evidence of what each signature signs."""
+    return [
+        {"text": str(d["text"]), SIG: d["thought_signature"]}
+        for d in carrier or []
+        if isinstance(d, dict) and "text" in d and isinstance(d.get("thought_signature"), str)
+    ]
+
+
 # -- entry points ---------------------------------------------------------------------------------
 
 
-def _image_data(message: Json) -> list[str]:
+def _image_keys(message: Json, hosted_base: str | None) -> tuple[list[str], list[str]]:
+    """(base64 data, fingerprints) of every image the message shows (`images[]`, markdown,
+    `image_url` parts), to look the turn up by image when its text was edited or dropped.
+    A hosted link names its image by fingerprint (turn_view.hosted_name), so it needs no data."""
+    urls = [_image_item_url(item) or "" for item in message.get("images") or []]
+    for _, item in _visible_items(message.get("content"), "", hosted_base):
+        if item.get("type") == "image_url":
+            urls.append(_image_item_url(item) or "")
+    hosted = f"{hosted_base}/v1/files/" if hosted_base else None
     data: list[str] = []
-    for item in message.get("images") or []:
-        parsed = parse_data_url(_image_item_url(item) or "")
+    fingerprints: list[str] = []
+    for url in dict.fromkeys(urls):
+        parsed = parse_data_url(url)
         if parsed is not None:
             data.append(parsed.data)
-    return data
+        elif hosted and url.startswith(hosted):
+            fingerprints.append(url[len(hosted) :].split(".", 1)[0])
+    return data, fingerprints
 
 
 def keys_for_assistant(message: Json, prefix: str, options: ViewOptions) -> list[str]:
@@ -295,7 +345,7 @@ def keys_for_assistant(message: Json, prefix: str, options: ViewOptions) -> list
             pass  # hosted image URLs need resolving first: look the turn up as well
     call_ids = [c["id"] for c in message.get("tool_calls") or [] if isinstance(c, dict)]
     visible = visible_text(message.get("content"))
-    return turn_keys(prefix, visible, call_ids, _image_data(message))
+    return turn_keys(prefix, visible, call_ids, *_image_keys(message, options.hosted_base))
 
 
 def to_gemini_model_turn(
@@ -310,11 +360,11 @@ def to_gemini_model_turn(
     visible = visible_text(message.get("content"))
     records = [
         resolved.turns[key]
-        for key in turn_keys(prefix, visible, call_ids, _image_data(message))
+        for key in turn_keys(prefix, visible, call_ids, *_image_keys(message, resolved.hosted_base))
         if key in resolved.turns
     ]
     for record in records:
         turn = _from_record(message, record, param, visible)
         if turn is not None:
             return turn
-    return _rebuild(message, param, resolved, records)
+    return _rebuild(message, param, resolved, [*records, {"parts": _carrier_texts(carrier)}])

@@ -27,9 +27,16 @@ def blocked_choice(response: Json) -> Json | None:
     if response.get("candidates") or not reason:
         return None
     text = explain_block(str(reason), feedback.get("blockReasonMessage"))
+    # The carrier marks the text as ours, so a client sending it back replays no model turn.
+    carrier = {"google": {"parts": [{"note": text}]}}
     return {
         "index": 0,
-        "message": {"role": "assistant", "content": text, "refusal": None},
+        "message": {
+            "role": "assistant",
+            "content": text,
+            "refusal": None,
+            "extra_content": carrier,
+        },
         "finish_reason": "content_filter",
         "logprobs": None,
     }

@@ -18,6 +18,9 @@ GEMINI_FINISH_TO_OPENAI: Final[dict[str, str]] = {
     "IMAGE_RECITATION": "content_filter",
     "IMAGE_OTHER": "content_filter",
     "MODEL_ARMOR": "content_filter",
+    "ESCALATION": "content_filter",
+    "PUP_LIMITED_DISABLED": "content_filter",
+    "CONTINUATION": "length",  # the per-request token limit: the answer is cut, as MAX_TOKENS
     "NO_IMAGE": "stop",
     "MALFORMED_FUNCTION_CALL": "stop",
     "UNEXPECTED_TOOL_CALL": "stop",
@@ -32,6 +35,7 @@ GEMINI_FINISH_TO_OPENAI: Final[dict[str, str]] = {
 GEMINI_FINISH_EXPLANATION: Final[dict[str, str]] = {
     "SAFETY": "The response was blocked by Gemini's safety filters (finishReason SAFETY).",
     "RECITATION": "The response was stopped because it recited protected content (RECITATION).",
+    "LANGUAGE": "The response was blocked: it used a language Gemini does not support (LANGUAGE).",
     "BLOCKLIST": "The response contained blocklisted terms (finishReason BLOCKLIST).",
     "PROHIBITED_CONTENT": "The response was blocked as prohibited content (PROHIBITED_CONTENT).",
     "SPII": "The response was blocked because it contained sensitive personal data (SPII).",
@@ -39,8 +43,16 @@ GEMINI_FINISH_EXPLANATION: Final[dict[str, str]] = {
     "IMAGE_PROHIBITED_CONTENT": (
         "The image was blocked as prohibited content (IMAGE_PROHIBITED_CONTENT)."
     ),
-    "IMAGE_RECITATION": "The image was blocked because it recited protected content.",
+    "IMAGE_RECITATION": (
+        "The image was blocked because it recited protected content (IMAGE_RECITATION)."
+    ),
     "IMAGE_OTHER": "Gemini did not return the image (IMAGE_OTHER).",
+    "MODEL_ARMOR": "The response was blocked by Model Armor (MODEL_ARMOR).",
+    "ESCALATION": "The request was filtered by an escalation rule (ESCALATION).",
+    "PUP_LIMITED_DISABLED": (
+        "Gemini stopped: the account is limited for Prohibited Use Policy violations "
+        "(PUP_LIMITED_DISABLED)."
+    ),
     "NO_IMAGE": (
         "Gemini returned no image for this request (finishReason NO_IMAGE). "
         "Try rephrasing the prompt or asking explicitly for an image."

@@ -39,6 +39,8 @@ def _error_object(body: bytes) -> dict[str, Any] | None:
     if isinstance(data, list) and data and isinstance(data[0], dict):
         data = data[0]  # Google sometimes wraps the error in an array
     error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, str) and error:
+        return {"message": error}  # proxies in front of Gemini answer `{"error": "..."}`
     return error if isinstance(error, dict) else None
 
 

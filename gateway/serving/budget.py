@@ -1,0 +1,76 @@
+"""The history budget step, between translation and the upstream call: when the deployment
+(`history_budget`) or the request (`google.history_budget`) asks for it, fit the Gemini body
+under the model's input limit (translate/budget.py says how) and tell the client what was done
+in `x-gateway-history` (via CallContext.history) and the operator in one log line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio.to_thread
+
+from gateway.media import downsample
+from gateway.serving.context import CallContext, Services
+from gateway.serving.resolve import report
+from gateway.translate.budget import BudgetOutcome, Shrunk, first_pass, history_policy, second_pass
+from gateway.translate.parse import ChatRequest
+
+log = logging.getLogger("gateway.serving")
+
+Json = dict[str, Any]
+
+
+def header_value(outcome: BudgetOutcome, shrink_unavailable: bool) -> str:
+    """`x-gateway-history`: what was done, e.g. `trimmed=4;downsampled=3`, plus
+    `downsample=unavailable` (no Pillow) and `over_budget` (the newest turn alone is too big)."""
+    items = [f"trimmed={outcome.trimmed}", f"downsampled={outcome.downsampled}"]
+    if shrink_unavailable:
+        items.append("downsample=unavailable")
+    if outcome.over_budget:
+        items.append("over_budget")
+    return ";".join(items)
+
+
+async def fit_history(body: Json, chat: ChatRequest, call: CallContext, services: Services) -> Json:
+    settings = services.settings
+    policy = history_policy(
+        chat.google,
+        settings.history_budget,
+        settings.history_keep_turns,
+        settings.history_max_tokens,
+    )
+    if policy is None:
+        return body
+    can_shrink = downsample.available()
+    first = first_pass(body, chat.model, policy, can_shrink)
+    shrunk: dict[tuple[int, int], Shrunk] = {}
+    if first.to_shrink:
+        shrunk = await anyio.to_thread.run_sync(downsample.shrink_all, first.to_shrink)
+    outcome = second_pass(first, shrunk, chat.model, policy)
+    unavailable = policy.downsample and not can_shrink
+    steps = (("trim", policy.trim), ("downsample", policy.downsample))
+    call.history = header_value(outcome, unavailable)
+    call.notes.extend(outcome.notes)
+    report(outcome.notes, services, call.request_id)
+    log.log(
+        logging.WARNING if outcome.over_budget or unavailable else logging.INFO,
+        "history budget applied",
+        extra={
+            "request_id": call.request_id,
+            "model": chat.model,
+            "mode": "+".join(name for name, on in steps if on),
+            "trimmed_turns": outcome.trimmed,
+            "downsampled_images": outcome.downsampled,
+            "tokens_before": outcome.tokens_before,
+            "tokens_after": outcome.tokens_after,
+            "token_limit": outcome.limit,
+            "history": call.history,
+        },
+    )
+    return outcome.body
+
+
+def history_headers(call: CallContext) -> dict[str, str]:
+    """The response header for routes/, empty when the budget step did not run."""
+    return {"x-gateway-history": call.history} if call.history else {}
