@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from gateway.errors import InvalidRequestError
 from gateway.serving.budget import fit_history
 from gateway.serving.context import CallContext, Services
 from gateway.serving.resolve import remember, report, resolve
@@ -56,7 +57,13 @@ async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
     report(gemini.notes, services, call.request_id)
     body = await fit_history(gemini.body, chat, call, services)
     prefix = prefix_digests(chat.messages)[-1]
-    return Prepared(chat, orjson.dumps(body), options, prefix)
+    try:
+        encoded = orjson.dumps(body)
+    except orjson.JSONEncodeError as exc:  # e.g. a tool result nested deeper than JSON allows
+        raise InvalidRequestError(
+            f"the request cannot be sent to Gemini: {exc}", param="messages"
+        ) from exc
+    return Prepared(chat, encoded, options, prefix)
 
 
 def response_context(

@@ -99,7 +99,7 @@ class TurnView:
             and self._merge_text
             and last is not None
             and "text" in last
-            and (sig is None or (not text and SIG not in last))
+            and (sig is None or SIG not in last)
         )
         if mergeable and last is not None:
             merged = dict(last)

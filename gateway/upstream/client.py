@@ -147,6 +147,9 @@ class GeminiClient:
                     err = await self._error(response)
                 finally:
                     await response.aclose()
+            if use_key and use_key in err.message:  # Gemini's own texts may echo the key
+                err.message = err.message.replace(use_key, "[redacted]")
+                err.args = (err.message,)
             if err.status == 429 and key is None and err.retry_after:
                 self.keys.rest(use_key, err.retry_after)
             wait = backoff(attempt, err.retry_after, self._rng)

@@ -162,12 +162,6 @@ def test_depth_walk_counts_levels_exactly():
     assert not nesting_exceeds(42, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug reported: a deeply nested JSON *string* in a tool "
-    "result or tool-call arguments is parsed by translate/request and then fails "
-    "orjson.dumps in serving/chat.py prepare → 500 instead of a 400",
-)
 @pytest.mark.parametrize("where", ["tool_result", "tool_arguments"])
 async def test_deep_json_inside_a_tool_string_is_a_client_error(where):
     deep = json.dumps(nested(300))

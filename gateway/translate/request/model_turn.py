@@ -51,7 +51,8 @@ def _tool_call_args(call: Json, param: str) -> Json:
         return {}
     try:
         args = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        orjson.dumps(args)  # nesting orjson can read but not write (depth > 255) is refused here
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         args = None
     if not isinstance(args, dict):
         raise InvalidRequestError(

@@ -66,7 +66,11 @@ class ChunkTranslator:
         if blocked is not None:
             self.blocked = True
             message = blocked["message"]
-            delta = {"role": "assistant", "content": message["content"]}
+            delta = {
+                "role": "assistant",
+                "content": message["content"],
+                "extra_content": message["extra_content"],
+            }
             choice = {"index": 0, "delta": delta, "finish_reason": "content_filter"}
             return [self._chunk([{**choice, "logprobs": None}])]
         chunks: list[Json] = []

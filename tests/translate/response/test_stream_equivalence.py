@@ -157,14 +157,6 @@ def test_accumulated_stream_equals_unary_of_merged_response(
     case: Path, request: pytest.FixtureRequest
 ) -> None:
     events = events_of(case)
-    if any("promptFeedback" in event and not event.get("candidates") for event in events):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="stream.ChunkTranslator.feed drops the blocked choice's extra_content "
-                "(its carrier note) from the delta (reported)",
-            )
-        )
     ctx = context_for(case)
     chunks = translate_stream(events, ctx)
     assert sdk_accumulate(chunks) == unary_choices(merged_response(events), ctx)
@@ -192,19 +184,6 @@ def test_rechunked_stream_accumulates_the_same(
     case: Path, pieces: int, signature_on: str, request: pytest.FixtureRequest
 ) -> None:
     events = events_of(case)
-    if signature_on == "last" and any(
-        SIG in part and part.get("text")
-        for event in events
-        for candidate in event.get("candidates") or []
-        for part in (candidate.get("content") or {}).get("parts") or []
-    ):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="turn_view.TurnView._text starts a new part for a signed non-empty "
-                "delta instead of merging it (reported)",
-            )
-        )
     ctx = context_for(case)
     again = rechunked(events, pieces, signature_on)
     assert len(again) > len(events)

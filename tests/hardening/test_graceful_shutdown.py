@@ -1,0 +1,90 @@
+"""SIGTERM on the real CLI (§6 G1, the cheap half): uvicorn stops taking connections, a stream
+that finishes inside the drain window (GATEWAY_DRAIN_SECONDS → timeout_graceful_shutdown) ends
+cleanly with [DONE], and the process exits without a traceback.
+
+Not covered: streams still running when the window closes are cut (uvicorn cancels them)
+without a `server_shutting_down` event; the app is not told that a drain has begun."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.hardening.faults import chat_body
+from tests.hardening.loopback import closed_port
+
+pytestmark = pytest.mark.slow
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):  # bounded: ~10 s
+        if process.poll() is not None:
+            pytest.fail(
+                f"the gateway exited early: {process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    pytest.fail("the gateway did not become healthy")
+
+
+def refused(base: str) -> bool:
+    for _ in range(100):  # bounded: ~2 s
+        try:
+            httpx.get(f"{base}/healthz", timeout=0.5)
+        except httpx.ConnectError:
+            return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def test_sigterm_lets_a_stream_inside_the_drain_window_finish():
+    port = closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GATEWAY_"))}
+    env.update(
+        GATEWAY_DRAIN_SECONDS="10", GATEWAY_KEEPALIVE_INTERVAL="0.2", GATEWAY_LOG_LEVEL="warning"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--emulator", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process)
+        body = chat_body("#fault=slow_first:1500 finish me", stream=True)
+        with (
+            httpx.Client(base_url=base, timeout=20) as http,
+            http.stream("POST", "/v1/chat/completions", json=body) as response,
+        ):
+            received = b""
+            chunks = response.iter_raw()
+            for chunk in chunks:
+                received += chunk
+                if b": keep-alive" in received:
+                    break
+            process.send_signal(signal.SIGTERM)
+            assert refused(base), "new connections are refused while the stream drains"
+            for chunk in chunks:
+                received += chunk
+        assert response.status_code == 200
+        assert received.endswith(b"data: [DONE]\n\n")
+        assert b"finish me" in received and b'"error"' not in received
+        # uvicorn re-raises the captured SIGTERM once drained, so "killed by SIGTERM" is clean
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+        assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
