@@ -178,7 +178,9 @@ class TurnView:
     # -- results ------------------------------------------------------------------------------
     @property
     def content_text(self) -> str:
-        return "".join(self.content)
+        if len(self.content) > 1:  # join once: a mirrored image makes this megabytes long
+            self.content[:] = ["".join(self.content)]
+        return self.content[0] if self.content else ""
 
     @property
     def first_text_signature(self) -> str | None:
