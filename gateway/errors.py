@@ -10,6 +10,7 @@
     ├── PermissionDeniedError          403 permission_error
     ├── NotFoundError                  404 invalid_request_error / not_found
     ├── MethodNotAllowedError          405 invalid_request_error / method_not_allowed
+    ├── ClientClosedError              499 invalid_request_error / client_closed (nobody reads it)
     ├── RateLimitError                 429 rate_limit_error / rate_limit_exceeded (retry_after)
     │   └── InsufficientQuotaError     429 insufficient_quota (no retry)
     ├── UpstreamError                  502 server_error / upstream_error (Gemini 5xx, bad bodies)
@@ -104,6 +105,14 @@ class MethodNotAllowedError(GatewayError):
     status_code = 405
     error_type = "invalid_request_error"
     default_code = "method_not_allowed"
+
+
+class ClientClosedError(GatewayError):
+    """The client left before the request was read; the status only reaches logs and metrics."""
+
+    status_code = 499
+    error_type = "invalid_request_error"
+    default_code = "client_closed"
 
 
 class RateLimitError(GatewayError):

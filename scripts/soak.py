@@ -238,6 +238,13 @@ def main() -> int:
     parser.add_argument("--fault-rate", type=float, default=0.01)
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra gateway setting, e.g. GATEWAY_STATE_MAX_BYTES=8388608 (repeatable)",
+    )
     args = parser.parse_args()
     seconds = min(max(args.seconds, 1.0), MAX_SECONDS)
     max_requests = min(args.max_requests, MAX_REQUESTS)
@@ -252,6 +259,7 @@ def main() -> int:
         GATEWAY_READ_TIMEOUT="10",
         GATEWAY_KEEPALIVE_INTERVAL="1",
     )
+    env.update(item.split("=", 1) for item in args.env if "=" in item)
     with tempfile.TemporaryDirectory() as tmp:
         gateway_log = Path(tmp) / "gateway.log"
         emulator = start(["emulator", "--port", str(emulator_port)], env, Path(tmp) / "emu.log")

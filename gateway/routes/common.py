@@ -9,6 +9,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from gateway.errors import (
+    ClientClosedError,
     GatewayError,
     InvalidRequestError,
     RequestTooLargeError,
@@ -47,7 +48,7 @@ async def read_body(request: Request, limit: int) -> bytes:
                 raise _too_large(limit)
             chunks.append(chunk)
     except ClientDisconnect as exc:
-        raise GatewayError("the client closed the connection", status_code=499) from exc
+        raise ClientClosedError("the client closed the connection") from exc
     return b"".join(chunks)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from gateway.app import build_app
 from gateway.routes.common import MAX_JSON_DEPTH, nesting_exceeds
 from tests.conftest import emulator_stack, make_settings
 from tests.hardening.faults import chat_body, envelope
-from tests.hardening.loopback import serve
+from tests.hardening.loopback import eventually, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -236,3 +237,23 @@ async def test_unknown_route_and_method_are_envelopes():
         wrong = await http.get(URL)
     assert missing.status_code == 404 and envelope(missing.json())["code"] == "not_found"
     assert wrong.status_code == 405 and envelope(wrong.json())["code"] == "method_not_allowed"
+
+
+async def test_a_client_leaving_mid_body_is_a_499_not_an_unhandled_error(caplog):
+    caplog.set_level(logging.INFO, logger="gateway")
+    app = build_app(make_settings())
+    with serve(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        _reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\n"
+            b'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model": '
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+        done = await eventually(lambda: any(r.msg == "request" for r in caplog.records))
+    assert done
+    (line,) = [r for r in caplog.records if r.msg == "request"]
+    assert line.status == 499 and line.bytes_in == len(b'{"model": ')
+    assert not [r for r in caplog.records if r.msg == "unhandled error"]

@@ -274,6 +274,8 @@ class Harness:
         elif response.headers["content-type"].startswith("text/event-stream"):
             events = sse_payloads(response.content)
             assert events[-1] == "[DONE]"
+            errors = [e for e in events if isinstance(e, dict) and "error" in e]
+            assert not errors, ("an accepted stream failed in-band", errors, body[:300])
         else:
             assert isinstance(response.json(), dict)
 

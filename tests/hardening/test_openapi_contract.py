@@ -26,8 +26,10 @@ OPERATIONS = [
     for path, item in DOCUMENT["paths"].items()
     for method, operation in item.items()
     for mode in EXAMPLES
-    # negative data needs a body to break (a path parameter cannot be made invalid)
-    if mode is GenerationMode.POSITIVE or "requestBody" in operation
+    # negative data needs a JSON body to break: a path parameter cannot be made invalid, and in
+    # a multipart form every value is text (a "wrong type" is just a repeated field)
+    if mode is GenerationMode.POSITIVE
+    or "application/json" in operation.get("requestBody", {}).get("content", {})
 ]
 
 

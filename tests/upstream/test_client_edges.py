@@ -38,7 +38,6 @@ async def events_of(gemini: GeminiClient) -> list[dict[str, object]]:
         "gemini\x1b",
         "",
         "a#b",
-        "models",
         "gemini 2",
         "x" * 200,
         "tunedModels/../x",
