@@ -56,6 +56,7 @@ ASPECT_RATIOS: Final = frozenset(
 )
 ASPECT_RATIOS_31_FLASH: Final = ASPECT_RATIOS | {"1:4", "4:1", "1:8", "8:1"}
 IMAGE_SIZES: Final = frozenset({"1K", "2K", "4K"})
+IMAGE_CONFIG_KEYS: Final = frozenset({"aspectRatio", "imageSize"})
 
 # Keys whose values are user data (schemas): never rewritten to camelCase.
 _OPAQUE_KEYS: Final = frozenset(
@@ -149,6 +150,13 @@ def _image_config_sources(chat: ChatRequest) -> Json:
 
 
 def check_image_config(model: str, config: Json, param: str = "image_config") -> None:
+    unknown = sorted(set(config) - IMAGE_CONFIG_KEYS)
+    if unknown:  # Gemini answers 400 "Unknown name" for these: say it before calling it
+        raise InvalidRequestError(
+            f"unknown image_config option(s) {unknown}; the Gemini API takes aspect_ratio and "
+            "image_size",
+            param=f"{param}.{unknown[0]}",
+        )
     ratio = config.get("aspectRatio")
     allowed = ASPECT_RATIOS_31_FLASH if "3.1-flash-image" in model else ASPECT_RATIOS
     if ratio is not None and (not isinstance(ratio, str) or ratio not in allowed):

@@ -240,3 +240,20 @@ def test_google_options_merge_with_the_literal_extra_body_winning() -> None:
     )
     assert chat.google == {"a": 1, "b": 2}
     assert chat.stream is True
+
+
+def test_unknown_image_config_option_is_a_400_before_any_upstream_call():
+    from gateway.errors import InvalidRequestError
+    from gateway.translate.parse import parse_chat_request
+    from gateway.translate.request import Resolved, to_gemini_request
+    from gateway.translate.turn_view import ViewOptions
+
+    body = {
+        "model": "gemini-3-pro-image-preview",
+        "messages": [{"role": "user", "content": "a fox"}],
+        "image_config": {"aspect_ratio": "16:9", "quality": "hd"},
+    }
+    with pytest.raises(InvalidRequestError) as caught:
+        to_gemini_request(parse_chat_request(body), Resolved(), ViewOptions())
+    assert caught.value.param == "image_config.quality"
+    assert "aspect_ratio" in caught.value.message
