@@ -19,7 +19,6 @@ from gateway.translate.parse import ChatRequest, parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
 from gateway.translate.response.completion import to_openai_completion
 from gateway.translate.response.context import ResponseContext
-from gateway.translate.turn_keys import prefix_digests
 from gateway.translate.turn_view import ViewOptions
 
 log = logging.getLogger("gateway.serving")
@@ -56,7 +55,7 @@ async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
     body = await fit_history(gemini.body, chat, call, services)
-    prefix = prefix_digests(chat.messages)[-1]
+    prefix = chat.prefixes[-1]
     try:
         encoded = orjson.dumps(body)
     except orjson.JSONEncodeError as exc:  # e.g. a tool result nested deeper than JSON allows

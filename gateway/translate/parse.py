@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.turn_keys import prefix_digests
 
 Json = dict[str, Any]
 
@@ -31,6 +32,7 @@ class ChatRequest:
     include_usage: bool
     body: Json
     google: Json  # `google` and `extra_body.google`, merged (the literal extra_body wins)
+    prefixes: tuple[str, ...] = ()  # turn-cache prefix digests: prefixes[i] covers messages[:i]
 
 
 def _fail(message: str, param: str) -> InvalidRequestError:
@@ -234,4 +236,5 @@ def parse_chat_request(raw: object) -> ChatRequest:
         include_usage=bool((options or {}).get("include_usage")),
         body=raw,
         google=_google_options(raw),
+        prefixes=tuple(prefix_digests(messages)),
     )

@@ -16,7 +16,6 @@ from gateway.translate.request.model_turn import keys_for_assistant
 from gateway.translate.request.parts import image_url_of, url_kind
 from gateway.translate.request.resolved import Needs, Resolved
 from gateway.translate.request.tools import to_gemini_tools
-from gateway.translate.turn_keys import prefix_digests
 from gateway.translate.turn_view import ViewOptions
 
 Json = dict[str, Any]
@@ -73,7 +72,7 @@ def inputs_needed(chat: ChatRequest, options: ViewOptions) -> Needs:
         elif kind == "hosted":
             hosted.append((url, param))
     keys: list[str] = []
-    prefixes = prefix_digests(chat.messages)
+    prefixes = chat.prefixes
     for i, message in enumerate(chat.messages):
         if message.get("role") == "assistant":
             keys.extend(keys_for_assistant(message, prefixes[i], options))

@@ -13,7 +13,6 @@ from gateway.translate.request.model_turn import ModelTurn, to_gemini_model_turn
 from gateway.translate.request.parts import to_gemini_user_part
 from gateway.translate.request.resolved import Resolved
 from gateway.translate.signatures import DUMMY_SIGNATURE
-from gateway.translate.turn_keys import prefix_digests
 from gateway.translate.turn_view import SIG, ViewOptions
 
 Json = dict[str, Any]
@@ -160,7 +159,7 @@ def _append(contents: list[Json], role: str, parts: list[Json]) -> None:
 
 def to_gemini_contents(chat: ChatRequest, resolved: Resolved, options: ViewOptions) -> Contents:
     messages = chat.messages
-    prefixes = prefix_digests(messages)
+    prefixes = chat.prefixes
     names = _call_names(messages)
     last_user_text = max(
         (i for i, m in enumerate(messages) if m["role"] == "user" and _has_text(m)), default=-1
