@@ -96,11 +96,21 @@ class ChatStream:
         with anyio.CancelScope(shield=True):
             await asyncio.wait({reader}, timeout=READER_CLOSE_TIMEOUT)
 
-    async def _next(self) -> Any:
+    async def _next(self, interval: float) -> Any:
+        """The next upstream item, or KEEPALIVE after `interval` seconds of silence. An item
+        already queued is taken without timer machinery (most events, under load)."""
         if self.first is not None:
             item, self.first = self.first, None
             return item
-        return await self.queue.get()
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            pass
+        try:
+            async with asyncio.timeout(interval):
+                return await self.queue.get()
+        except TimeoutError:
+            return KEEPALIVE
 
     async def body(self) -> AsyncIterator[bytes]:
         assert self.prepared is not None
@@ -109,9 +119,8 @@ class ChatStream:
         interval = self.services.settings.keepalive_interval
         try:
             while True:
-                try:
-                    item = await asyncio.wait_for(self._next(), interval)
-                except TimeoutError:
+                item = await self._next(interval)
+                if item is KEEPALIVE:
                     yield KEEPALIVE
                     continue
                 if item is _END:
