@@ -58,7 +58,6 @@ def _deadline_error() -> UpstreamTimeoutError:
     return UpstreamTimeoutError("Gemini did not answer within the total deadline")
 
 
-
 def _tune_read_size(size: int = 256 * 1024) -> None:
     """httpcore reads responses 64 KiB at a time; an image answer is megabytes, and each read is
     a trip through the event loop (measured: ~15% of CPU on a 3 MB answer). The attribute is
@@ -67,6 +66,7 @@ def _tune_read_size(size: int = 256 * 1024) -> None:
 
     if isinstance(getattr(http11.AsyncHTTP11Connection, "READ_NUM_BYTES", None), int):
         http11.AsyncHTTP11Connection.READ_NUM_BYTES = size
+
 
 class GeminiClient:
     def __init__(
