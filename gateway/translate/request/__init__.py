@@ -51,15 +51,30 @@ def _markdown_hosted_urls(chat: ChatRequest, hosted_base: str | None) -> list[tu
     marker = f"]({hosted_base}/v1/files/"
     found: list[tuple[str, str]] = []
     for i, message in enumerate(chat.messages):
-        content = message.get("content")
-        if message.get("role") != "assistant" or not isinstance(content, str):
+        if message.get("role") != "assistant":
             continue
-        start = content.find(marker)
-        while start >= 0:
-            end = content.find(")", start + 2)
-            found.append((content[start + 2 : end], f"messages[{i}].content"))
-            start = content.find(marker, end)
+        for text in _assistant_texts(message.get("content")):
+            start = text.find(marker)
+            while start >= 0:
+                end = text.find(")", start + 2)
+                found.append((text[start + 2 : end], f"messages[{i}].content"))
+                start = text.find(marker, end)
     return found
+
+
+def _assistant_texts(content: object) -> list[str]:
+    """String content, or the text blocks of list content (LangChain output_version="v1")."""
+    if isinstance(content, str):
+        return [content]
+    texts: list[str] = []
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and block.get("type") == "non_standard":
+            block = block.get("value")
+        if isinstance(block, dict) and block.get("type") == "text":
+            text = block.get("text")
+            if isinstance(text, str):
+                texts.append(text)
+    return texts
 
 
 def inputs_needed(chat: ChatRequest, options: ViewOptions) -> Needs:

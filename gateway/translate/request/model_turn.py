@@ -229,9 +229,7 @@ def _visible_items(content: Any, param: str, hosted_base: str | None) -> list[tu
         if not isinstance(item, dict):
             continue
         if item.get("type") == "text" and isinstance(item.get("text"), str):
-            # Hosted links are only resolved (request/__init__.py) in string content.
-            base = hosted_base if isinstance(content, str) else None
-            out.extend((where, piece) for piece in _markdown_items(item["text"], base))
+            out.extend((where, piece) for piece in _markdown_items(item["text"], hosted_base))
         elif item.get("type") == "image_url":
             out.append((where, item))
     return out

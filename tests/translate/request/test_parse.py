@@ -257,3 +257,31 @@ def test_unknown_image_config_option_is_a_400_before_any_upstream_call():
         to_gemini_request(parse_chat_request(body), Resolved(), ViewOptions())
     assert caught.value.param == "image_config.quality"
     assert "aspect_ratio" in caught.value.message
+
+
+def test_hosted_links_in_assistant_text_blocks_are_resolved_and_inlined():
+    """LangChain output_version="v1" sends our string content back as text blocks: the hosted
+    link inside must be looked up (inputs_needed) and become inlineData, not stay prose."""
+    from gateway.translate.parse import parse_chat_request
+    from gateway.translate.request import Resolved, inputs_needed, to_gemini_request
+    from gateway.translate.turn_view import ViewOptions
+
+    url = "http://gw/v1/files/" + "ab" * 16 + ".png"
+    text = f"Here is your fox.\n\n![image 1]({url})"
+    body = {
+        "model": "gemini-2.5-flash-image",
+        "messages": [
+            {"role": "user", "content": "a fox"},
+            {"role": "assistant", "content": [{"type": "text", "text": text}]},
+            {"role": "user", "content": "make it blue"},
+        ],
+    }
+    options = ViewOptions(hosted_base="http://gw")
+    chat = parse_chat_request(body)
+    assert [u for u, _ in inputs_needed(chat, options).hosted_urls] == [url]
+    resolved = Resolved(images={url: ("image/png", "iVBORw0KGgo=")}, hosted_base="http://gw")
+    model_turn = to_gemini_request(chat, resolved, options).body["contents"][1]
+    assert model_turn["parts"] == [
+        {"text": "Here is your fox."},
+        {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+    ]
