@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from starlette.requests import Request
@@ -17,7 +17,7 @@ from gateway.routes.common import json_response, read_json
 from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
-from gateway.serving.context import CallContext, Services
+from gateway.serving.context import CallContext, OwnedBody, Services
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"; nobody reads it
@@ -61,8 +61,10 @@ async def unless_disconnected(request: Request, work: Callable[[], Awaitable[T]]
     return result
 
 
-async def run_unary(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
-    result = await unless_disconnected(request, lambda: complete_chat(raw, call, services))
+async def run_unary(
+    request: Request, owned: OwnedBody, call: CallContext, services: Services
+) -> Response:
+    result = await unless_disconnected(request, lambda: complete_chat(owned, call, services))
     if result is None:  # the client went away; nobody reads this
         return Response(status_code=CLIENT_CLOSED)
     if services.settings.log_bodies:
@@ -70,13 +72,15 @@ async def run_unary(request: Request, raw: Any, call: CallContext, services: Ser
     return json_response(result, headers=history_headers(call))
 
 
-async def run_stream(request: Request, raw: Any, call: CallContext, services: Services) -> Response:
+async def run_stream(
+    request: Request, owned: OwnedBody, call: CallContext, services: Services
+) -> Response:
     """Up to the first event (or the first keep-alive) the client may leave unnoticed by
     Starlette too, so the same watcher covers that wait; the response then takes over."""
     stream = ChatStream(call, services)
 
     async def start() -> bool:
-        await stream.start(raw)
+        await stream.start(owned)
         return True
 
     started = False
@@ -98,6 +102,9 @@ async def chat_completions(request: Request) -> Response:
     request.scope.setdefault("state", {})["call"] = call
     if services.settings.log_bodies:
         log_body(body_log, "request", raw)
-    if isinstance(raw, dict) and raw.get("stream") is True:
-        return await run_stream(request, raw, call, services)
-    return await run_unary(request, raw, call, services)
+    streaming = isinstance(raw, dict) and raw.get("stream") is True
+    owned = OwnedBody(raw)
+    del raw  # from here on only `owned` holds the body, until prepare takes it
+    if streaming:
+        return await run_stream(request, owned, call, services)
+    return await run_unary(request, owned, call, services)

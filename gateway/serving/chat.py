@@ -13,7 +13,7 @@ import orjson
 
 from gateway.errors import InvalidRequestError
 from gateway.serving.budget import fit_history
-from gateway.serving.context import CallContext, Services
+from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report, resolve
 from gateway.translate.parse import ChatRequest, parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
@@ -26,7 +26,10 @@ log = logging.getLogger("gateway.serving")
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    chat: ChatRequest
+    """What the call still needs once the Gemini body is encoded (not the request itself)."""
+
+    model: str
+    include_usage: bool
     body: bytes
     options: ViewOptions
     prefix: str
@@ -45,8 +48,8 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
     )
 
 
-async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
-    chat = parse_chat_request(raw)
+async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
+    chat = parse_chat_request(owned.take())
     call.model = chat.model
     options = view_options(chat, services)
     needs = inputs_needed(chat, options)
@@ -62,7 +65,7 @@ async def prepare(raw: Any, call: CallContext, services: Services) -> Prepared:
         raise InvalidRequestError(
             f"the request cannot be sent to Gemini: {exc}", param="messages"
         ) from exc
-    return Prepared(chat, encoded, options, prefix)
+    return Prepared(chat.model, chat.include_usage, encoded, options, prefix)
 
 
 def response_context(
@@ -72,22 +75,22 @@ def response_context(
     return ResponseContext(
         completion_id=completion_id,
         created=call.created,
-        model=prepared.chat.model,
+        model=prepared.model,
         view=prepared.options,
-        include_usage=prepared.chat.include_usage,
+        include_usage=prepared.include_usage,
         prefix_digest=prepared.prefix,
     )
 
 
-async def complete_chat(raw: Any, call: CallContext, services: Services) -> dict[str, Any]:
-    prepared = await prepare(raw, call, services)
+async def complete_chat(owned: OwnedBody, call: CallContext, services: Services) -> dict[str, Any]:
+    prepared = await prepare(owned, call, services)
     started = time.perf_counter()
     reply = await services.upstream.generate(
-        prepared.chat.model, prepared.body, call.upstream_key, call.stats
+        prepared.model, prepared.body, call.upstream_key, call.stats
     )
     call.stats.upstream_ms = (time.perf_counter() - started) * 1000
     services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
     ctx = response_context(prepared, reply.get("responseId"), call)
     completion, memo = to_openai_completion(reply, ctx)
-    await remember(memo, prepared.prefix, prepared.chat.model, services)
+    await remember(memo, prepared.prefix, prepared.model, services)
     return completion

@@ -21,7 +21,7 @@ import orjson
 from gateway.errors import GatewayError, UpstreamError, to_envelope
 from gateway.logs import log_body
 from gateway.serving.chat import Prepared, prepare, response_context
-from gateway.serving.context import CallContext, Services
+from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember
 from gateway.translate.response.stream import ChunkTranslator
 
@@ -52,9 +52,9 @@ class ChatStream:
         self.prepared: Prepared | None = None
         self.started = 0.0
 
-    async def start(self, raw: Any) -> None:
+    async def start(self, owned: OwnedBody) -> None:
         """Prepare and wait for the first event; raises GatewayError for an HTTP error reply."""
-        self.prepared = await prepare(raw, self.call, self.services)
+        self.prepared = await prepare(owned, self.call, self.services)
         self.started = time.perf_counter()
         self.reader = asyncio.create_task(self._read(self.prepared))
         try:
@@ -72,7 +72,7 @@ class ChatStream:
     async def _read(self, prepared: Prepared) -> None:
         try:
             async with self.services.upstream.stream(
-                prepared.chat.model, prepared.body, self.call.upstream_key, self.call.stats
+                prepared.model, prepared.body, self.call.upstream_key, self.call.stats
             ) as events:
                 async for event in events:
                     await self.queue.put(event)
@@ -157,7 +157,7 @@ class ChatStream:
                 raise UpstreamError("Gemini's stream ended without any event")
             for chunk in translator.finish():
                 yield self._sse(chunk)
-            await remember(translator.memo(), prepared.prefix, prepared.chat.model, self.services)
+            await remember(translator.memo(), prepared.prefix, prepared.model, self.services)
             yield DONE
         except GatewayError as err:
             yield self._failed(err)

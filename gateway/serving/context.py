@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.config import Settings
 from gateway.media.fetch import ImageFetcher
@@ -31,3 +32,17 @@ class CallContext:
     model: str = ""
     notes: list[str] = field(default_factory=list)
     history: str = ""  # x-gateway-history: what the history budget did ("" when it is off)
+
+
+class OwnedBody:
+    """The parsed request body, handed over exactly once: after `take()` no caller's frame keeps
+    megabytes of base64 alive while Gemini works (peak memory per image request)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def take(self) -> Any:
+        value, self._value = self._value, None
+        return value
