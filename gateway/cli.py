@@ -8,10 +8,12 @@ import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway import __version__
 from gateway.app import build_app
@@ -96,8 +98,25 @@ def serve(args: argparse.Namespace) -> int:
         transport = httpx.ASGITransport(app=build_emulator_app())
         log.info("serving on the built-in emulator: no Gemini key, no network")
     app = build_app(settings, upstream_transport=transport)
-    uvicorn.run(app, **_uvicorn_options(settings))
+    DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
     return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn stops accepting on SIGTERM and waits `timeout_graceful_shutdown`, then cuts what
+    is left. Telling the app when the drain began lets streams still running end in-band (an
+    error event and [DONE]) a second before the cut, so clients know to retry."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.gateway_app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        services = getattr(self.gateway_app.state, "services", None)
+        if services is not None:
+            drain = float(self.config.timeout_graceful_shutdown or 0)
+            services.drain.begin(max(drain - 1.0, 0.0))
+        super().handle_exit(sig, frame)
 
 
 def emulator(args: argparse.Namespace) -> int:

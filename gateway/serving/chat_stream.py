@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import orjson
 
-from gateway.errors import GatewayError, UpstreamError, to_envelope
+from gateway.errors import GatewayError, ShuttingDownError, UpstreamError, to_envelope
 from gateway.logs import log_body
 from gateway.serving.chat import Prepared, prepare, response_context
 from gateway.serving.context import CallContext, OwnedBody, Services
@@ -106,8 +106,11 @@ class ChatStream:
             return self.queue.get_nowait()
         except asyncio.QueueEmpty:
             pass
+        left = self.services.drain.remaining()
+        if left is not None and left <= 0:
+            raise ShuttingDownError("the gateway is shutting down; send the request again")
         try:
-            async with asyncio.timeout(interval):
+            async with asyncio.timeout(interval if left is None else min(interval, left)):
                 return await self.queue.get()
         except TimeoutError:
             return KEEPALIVE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,24 @@ class Services:
     fetcher: ImageFetcher | None
     hosted: HostedImages | None
     metrics: Metrics
+    drain: Drain = field(default_factory=lambda: Drain())
+
+
+class Drain:
+    """Set when the server starts a graceful shutdown: streams still running at the deadline
+    end with a `server_shutting_down` event and [DONE] instead of being cut mid-body."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+
+    def begin(self, seconds: float) -> None:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + max(seconds, 0.0)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 @dataclass(slots=True)

@@ -2,8 +2,8 @@
 that finishes inside the drain window (GATEWAY_DRAIN_SECONDS → timeout_graceful_shutdown) ends
 cleanly with [DONE], and the process exits without a traceback.
 
-Not covered: streams still running when the window closes are cut (uvicorn cancels them)
-without a `server_shutting_down` event; the app is not told that a drain has begun."""
+A stream still running when the window is about to close ends in-band: a final
+`server_shutting_down` error event and [DONE], a second before uvicorn cuts what is left."""
 
 from __future__ import annotations
 
@@ -84,6 +84,45 @@ def test_sigterm_lets_a_stream_inside_the_drain_window_finish():
         # uvicorn re-raises the captured SIGTERM once drained, so "killed by SIGTERM" is clean
         assert process.wait(timeout=20) in (0, -signal.SIGTERM)
         assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_sigterm_ends_a_stream_that_outlives_the_drain_window_in_band():
+    port = closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GATEWAY_"))}
+    env.update(
+        GATEWAY_DRAIN_SECONDS="3", GATEWAY_KEEPALIVE_INTERVAL="0.2", GATEWAY_LOG_LEVEL="warning"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--emulator", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, process)
+        body = chat_body("#fault=hang never finishes", stream=True)
+        with (
+            httpx.Client(base_url=base, timeout=20) as http,
+            http.stream("POST", "/v1/chat/completions", json=body) as response,
+        ):
+            received = b""
+            chunks = response.iter_raw()
+            for chunk in chunks:
+                received += chunk
+                if b": keep-alive" in received:
+                    break
+            process.send_signal(signal.SIGTERM)
+            for chunk in chunks:
+                received += chunk
+        assert response.status_code == 200
+        assert b'"code":"server_shutting_down"' in received
+        assert received.endswith(b"data: [DONE]\n\n")
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
     finally:
         if process.poll() is None:
             process.kill()
