@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -48,11 +50,15 @@ def refused(base: str) -> bool:
     return False
 
 
-def test_sigterm_lets_a_stream_inside_the_drain_window_finish():
+@contextmanager
+def served_cli(drain_seconds: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The real CLI on the emulator on a loopback port, killed at the end if still alive."""
     port = closed_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GATEWAY_"))}
     env.update(
-        GATEWAY_DRAIN_SECONDS="10", GATEWAY_KEEPALIVE_INTERVAL="0.2", GATEWAY_LOG_LEVEL="warning"
+        GATEWAY_DRAIN_SECONDS=str(drain_seconds),
+        GATEWAY_KEEPALIVE_INTERVAL="0.2",
+        GATEWAY_LOG_LEVEL="warning",
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--emulator", "--port", str(port)],
@@ -63,67 +69,53 @@ def test_sigterm_lets_a_stream_inside_the_drain_window_finish():
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, process)
-        body = chat_body("#fault=slow_first:1500 finish me", stream=True)
-        with (
-            httpx.Client(base_url=base, timeout=20) as http,
-            http.stream("POST", "/v1/chat/completions", json=body) as response,
-        ):
-            received = b""
-            chunks = response.iter_raw()
-            for chunk in chunks:
-                received += chunk
-                if b": keep-alive" in received:
-                    break
-            process.send_signal(signal.SIGTERM)
-            assert refused(base), "new connections are refused while the stream drains"
-            for chunk in chunks:
-                received += chunk
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def stream_through_sigterm(
+    base: str, process: subprocess.Popen[bytes], prompt: str
+) -> tuple[httpx.Response, bytes]:
+    """Open a stream, send SIGTERM once a keep-alive shows it is running, read to the end."""
+    with (
+        httpx.Client(base_url=base, timeout=20) as http,
+        http.stream(
+            "POST", "/v1/chat/completions", json=chat_body(prompt, stream=True)
+        ) as response,
+    ):
+        received = b""
+        chunks = response.iter_raw()
+        for chunk in chunks:
+            received += chunk
+            if b": keep-alive" in received:
+                break
+        process.send_signal(signal.SIGTERM)
+        assert refused(base), "new connections are refused while the stream drains"
+        for chunk in chunks:
+            received += chunk
+    return response, received
+
+
+def test_sigterm_lets_a_stream_inside_the_drain_window_finish():
+    with served_cli(drain_seconds=10) as (base, process):
+        response, received = stream_through_sigterm(
+            base, process, "#fault=slow_first:1500 finish me"
+        )
         assert response.status_code == 200
         assert received.endswith(b"data: [DONE]\n\n")
         assert b"finish me" in received and b'"error"' not in received
         # uvicorn re-raises the captured SIGTERM once drained, so "killed by SIGTERM" is clean
         assert process.wait(timeout=20) in (0, -signal.SIGTERM)
         assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_sigterm_ends_a_stream_that_outlives_the_drain_window_in_band():
-    port = closed_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GATEWAY_"))}
-    env.update(
-        GATEWAY_DRAIN_SECONDS="3", GATEWAY_KEEPALIVE_INTERVAL="0.2", GATEWAY_LOG_LEVEL="warning"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--emulator", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base, process)
-        body = chat_body("#fault=hang never finishes", stream=True)
-        with (
-            httpx.Client(base_url=base, timeout=20) as http,
-            http.stream("POST", "/v1/chat/completions", json=body) as response,
-        ):
-            received = b""
-            chunks = response.iter_raw()
-            for chunk in chunks:
-                received += chunk
-                if b": keep-alive" in received:
-                    break
-            process.send_signal(signal.SIGTERM)
-            for chunk in chunks:
-                received += chunk
+    with served_cli(drain_seconds=3) as (base, process):
+        response, received = stream_through_sigterm(base, process, "#fault=hang never finishes")
         assert response.status_code == 200
         assert b'"code":"server_shutting_down"' in received
         assert received.endswith(b"data: [DONE]\n\n")
         assert process.wait(timeout=20) in (0, -signal.SIGTERM)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)

@@ -4,16 +4,14 @@ reasoning knobs. Expected bodies are written out in full and validated against g
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
+from tool_requests import TIME, body, rejected, tools_of, upstream
 from validators import validate_gemini_request
 
-from gateway.errors import InvalidRequestError
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import Resolved, to_gemini_request
-from gateway.translate.request.tools import to_gemini_tools
 from gateway.translate.signatures import DUMMY_SIGNATURE
 from gateway.translate.turn_view import ViewOptions
 
@@ -26,31 +24,6 @@ WEATHER: Json = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
     },
 }
-TIME: Json = {"type": "function", "function": {"name": "get_time"}}
-
-
-def body(**fields: Any) -> Json:
-    return {"model": "gemini-3-pro-preview", "messages": [{"role": "user", "content": "hi"}]} | (
-        fields
-    )
-
-
-def upstream(raw: Json) -> Json:
-    before = copy.deepcopy(raw)
-    result = to_gemini_request(parse_chat_request(raw), Resolved(), ViewOptions()).body
-    assert raw == before
-    validate_gemini_request(result)
-    return result
-
-
-def tools_of(**fields: Any) -> tuple[list[Json], Json | None]:
-    return to_gemini_tools(parse_chat_request(body(**fields)))
-
-
-def rejected(**fields: Any) -> InvalidRequestError:
-    with pytest.raises(InvalidRequestError) as caught:
-        upstream(body(**fields))
-    return caught.value
 
 
 # -- Google built-ins ---------------------------------------------------------------------------
@@ -385,48 +358,26 @@ def test_reasoning(model: str, fields: Json, thinking: Json | None) -> None:
     assert sent.get("generationConfig", {}).get("thinkingConfig") == thinking
 
 
-def test_native_gemini_call_ids_go_back_on_the_function_response():
-    from gateway.translate.parse import parse_chat_request
-    from gateway.translate.request import Resolved, to_gemini_request
-    from gateway.translate.turn_view import ViewOptions
-
+def test_native_gemini_call_ids_go_back_on_the_function_response() -> None:
     call = {"id": "gem-7", "type": "function", "function": {"name": "f", "arguments": "{}"}}
     carrier = {"google": {"parts": [{"tool_call": 0, "native_id": True}]}}
-    body = {
-        "model": "gemini-3-pro-preview",
-        "messages": [
-            {"role": "user", "content": "go"},
-            {"role": "assistant", "content": None, "tool_calls": [call], "extra_content": carrier},
-            {"role": "tool", "tool_call_id": "gem-7", "content": "ok"},
-        ],
-    }
-    contents = to_gemini_request(parse_chat_request(body), Resolved(), ViewOptions()).body[
-        "contents"
+    messages = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "tool_calls": [call], "extra_content": carrier},
+        {"role": "tool", "tool_call_id": "gem-7", "content": "ok"},
     ]
+    contents = upstream(body(messages=messages))["contents"]
     assert contents[1]["parts"][0]["functionCall"]["id"] == "gem-7"
     assert contents[2]["parts"][0]["functionResponse"]["id"] == "gem-7"
 
 
-def test_legacy_assistant_function_call_becomes_a_function_call_part():
-    from gateway.translate.parse import parse_chat_request
-    from gateway.translate.request import Resolved, to_gemini_request
-    from gateway.translate.turn_view import ViewOptions
-
-    body = {
-        "model": "gemini-2.5-flash",
-        "messages": [
-            {"role": "user", "content": "go"},
-            {
-                "role": "assistant",
-                "content": None,
-                "function_call": {"name": "f", "arguments": "{}"},
-            },
-            {"role": "function", "name": "f", "content": "x"},
-        ],
-    }
-    contents = to_gemini_request(parse_chat_request(body), Resolved(), ViewOptions()).body[
-        "contents"
+def test_legacy_assistant_function_call_becomes_a_function_call_part() -> None:
+    messages = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}},
+        {"role": "function", "name": "f", "content": "x"},
     ]
+    contents = upstream(body(model="gemini-2.5-flash", messages=messages))["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     assert contents[1]["parts"] == [{"functionCall": {"name": "f", "args": {}}}]
     assert contents[2]["parts"][0]["functionResponse"] == {
@@ -435,22 +386,10 @@ def test_legacy_assistant_function_call_becomes_a_function_call_part():
     }
 
 
-def test_empty_user_text_parts_are_not_sent():
-    from gateway.translate.parse import parse_chat_request
-    from gateway.translate.request import Resolved, to_gemini_request
-    from gateway.translate.turn_view import ViewOptions
-
-    body = {
-        "model": "gemini-2.5-flash",
-        "messages": [
-            {
-                "role": "user",
-                "content": [{"type": "text", "text": ""}, {"type": "text", "text": "hi"}],
-            },
-            {"role": "user", "content": ""},
-        ],
-    }
-    contents = to_gemini_request(parse_chat_request(body), Resolved(), ViewOptions()).body[
-        "contents"
+def test_empty_user_text_parts_are_not_sent() -> None:
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": ""}, {"type": "text", "text": "hi"}]},
+        {"role": "user", "content": ""},
     ]
+    contents = upstream(body(model="gemini-2.5-flash", messages=messages))["contents"]
     assert contents == [{"role": "user", "parts": [{"text": "hi"}]}]
