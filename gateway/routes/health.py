@@ -16,7 +16,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     services: Services | None = getattr(request.app.state, "services", None)
     checks = {
-        "upstream_client": services is not None and not services.upstream.http.is_closed,
+        "upstream_client": services is not None and not services.upstream.is_closed,
         "state_store": services is not None and await services.turns.ready(),
     }
     ready = all(checks.values())

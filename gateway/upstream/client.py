@@ -1,33 +1,31 @@
-"""The only code that talks to Gemini: URLs, the key header, timeouts, retries, and httpx
-errors mapped once to GatewayErrors. Streams are decoded incrementally, never buffered."""
+"""The only code that talks to Gemini: URLs, the key header, deadlines and retries over a
+`Wire` (wire.py), whose faults arrive already mapped to GatewayErrors. Streams are decoded
+incrementally, never buffered."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
-import httpx
 import orjson
 
 from gateway.config import Settings
-from gateway.errors import (
-    GatewayError,
-    NotFoundError,
-    UpstreamConnectError,
-    UpstreamError,
-    UpstreamTimeoutError,
-)
+from gateway.errors import GatewayError, NotFoundError, UpstreamError, UpstreamTimeoutError
 from gateway.logs import log_body
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
+from gateway.upstream.wire import WireResponse, open_wire
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("gateway.upstream")
 body_log = logging.getLogger("gateway.bodies")
@@ -46,29 +44,8 @@ class CallStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _map_transport_error(exc: httpx.HTTPError) -> GatewayError:
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeoutError("Gemini did not answer in time")
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return UpstreamConnectError("could not connect to the Gemini upstream")
-    return UpstreamError(f"the connection to Gemini failed ({type(exc).__name__})")
-
-
 def _deadline_error() -> UpstreamTimeoutError:
     return UpstreamTimeoutError("Gemini did not answer within the total deadline")
-
-
-MAX_CACHED_URLS = 1024
-
-
-def _tune_read_size(size: int = 256 * 1024) -> None:
-    """httpcore reads responses 64 KiB at a time; an image answer is megabytes, and each read is
-    a trip through the event loop (measured: ~15% of CPU on a 3 MB answer). The attribute is
-    httpcore's own knob; if a release drops it, reads simply stay at the default."""
-    from httpcore._async import http11
-
-    if isinstance(getattr(http11.AsyncHTTP11Connection, "READ_NUM_BYTES", None), int):
-        http11.AsyncHTTP11Connection.READ_NUM_BYTES = size
 
 
 class GeminiClient:
@@ -76,43 +53,20 @@ class GeminiClient:
         self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.settings = settings
-        self._urls: dict[str, httpx.URL] = {}
-        _tune_read_size()
+        self.wire = open_wire(settings, transport)
+        self._base = f"{settings.base_url.rstrip('/')}/{settings.api_version}/"
         self.keys = KeyRing(settings.api_keys)
         self._rng = random.Random()
-        timeout = httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.read_timeout,
-            pool=settings.connect_timeout,
-        )
-        limits = httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-        )
-        self.http = httpx.AsyncClient(
-            base_url=settings.base_url.rstrip("/"),
-            timeout=timeout,
-            limits=limits,
-            transport=transport,
-            trust_env=False,
-        )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.wire.is_closed
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.wire.aclose()
 
-    def _url(self, path: str) -> httpx.URL:
-        """Absolute URLs, parsed once per path: httpx's URL parsing was a visible share of the
-        per-request cost on small chats (paths are few: one per model and method)."""
-        url = self._urls.get(path)
-        if url is None:
-            if len(self._urls) >= MAX_CACHED_URLS:
-                self._urls.clear()
-            url = self._urls[path] = self.http.base_url.join(
-                f"{self.http.base_url.raw_path.decode().rstrip('/')}/"
-                f"{self.settings.api_version}/{path}"
-            )
-        return url
+    def _url(self, path: str) -> str:
+        return self._base + path
 
     @staticmethod
     def _model_path(model: str, method: str) -> str:
@@ -134,20 +88,20 @@ class GeminiClient:
             "x-goog-api-client": "gemini-gateway/0.1",
         }
 
-    async def _error(self, response: httpx.Response) -> GatewayError:
+    async def _error(self, response: WireResponse) -> GatewayError:
         body = b""
         try:
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.chunks():
                 body += chunk
                 if len(body) > MAX_ERROR_BODY:
                     break
-        except httpx.HTTPError:
+        except UpstreamError:
             pass  # a cut error body still has a status worth reporting
-        return to_gateway_error(response.status_code, body, response.headers.get("retry-after"))
+        return to_gateway_error(response.status, body, response.header("retry-after"))
 
     async def _open(
         self, method: str, path: str, key: str | None, body: bytes | None, stats: CallStats
-    ) -> httpx.Response:
+    ) -> WireResponse:
         """Send with retries; returns a streaming response with a 2xx status.
 
         Only this phase retries: nothing has reached the client yet. The caller bounds it
@@ -158,20 +112,20 @@ class GeminiClient:
         while True:
             use_key = key if key is not None else (self.keys.pick() or "")
             stats.attempts += 1
-            request = self.http.build_request(
-                method, self._url(path), content=body, headers=self._headers(use_key)
-            )
+            err: GatewayError
             try:
-                response = await self.http.send(request, stream=True)
-            except httpx.HTTPError as exc:
-                err = _map_transport_error(exc)
+                response = await self.wire.send(
+                    method, self._url(path), self._headers(use_key), body
+                )
+            except UpstreamError as exc:
+                err = exc
             else:
-                if response.status_code < 300:
+                if response.status < 300:
                     return response
                 try:
                     err = await self._error(response)
                 finally:
-                    await release(response)
+                    await response.close()
             if use_key and use_key in err.message:  # Gemini's own texts may echo the key
                 err.message = err.message.replace(use_key, "[redacted]")
                 err.args = (err.message,)
@@ -187,21 +141,19 @@ class GeminiClient:
             attempt += 1
             stats.retries += 1
             log.info("retrying Gemini call after %s (%.2fs)", err.code, wait)
-            await anyio.sleep(wait)
+            await asyncio.sleep(wait)
 
     async def _read_json(
         self, method: str, path: str, key: str | None, body: bytes | None, stats: CallStats
     ) -> dict[str, Any]:
         """One unary call, open and body, under the total deadline."""
         try:
-            with anyio.fail_after(self.settings.total_timeout):
+            async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
                     raw = await _read_capped(response, MAX_JSON_BODY)
                 finally:
-                    await release(response)
-        except httpx.HTTPError as exc:
-            raise _map_transport_error(exc) from exc
+                    await response.close()
         except TimeoutError as exc:
             raise _deadline_error() from exc
         if body is not None and self.settings.log_bodies:
@@ -230,45 +182,40 @@ class GeminiClient:
         stats = stats or CallStats()
         path = self._model_path(model, "streamGenerateContent") + "?alt=sse"
         try:
-            with anyio.fail_after(self.settings.total_timeout):
+            async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open("POST", path, key, body, stats)
         except TimeoutError as exc:
             raise _deadline_error() from exc
         try:
             yield self._events(response)
         finally:
-            await release(response)
+            await response.close()
 
-    async def _events(self, response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    async def _events(self, response: WireResponse) -> AsyncIterator[dict[str, Any]]:
         """The body's format is sniffed, not trusted from the content type: proxies relabel."""
-        chunks = response.aiter_bytes()
+        chunks = response.chunks()
         head = b""
-        try:
-            async for chunk in chunks:
-                head += chunk
-                if head.strip() or len(head) > MAX_ERROR_BODY:
-                    break
-            lead = head.lstrip()[:1]
-            if lead in (b"[", b"{"):
-                events = await self._json_events(head, chunks)
-            elif lead == b"<":
-                content_type = response.headers.get("content-type", "")
-                raise UpstreamError(
-                    f"Gemini answered a stream with an HTML page ({content_type or 'no type'})"
-                )
-            else:
-                decoder = SSEDecoder()
-                for event in decoder.feed(head):
-                    yield self._event(event)
-                async for chunk in chunks:
-                    for event in decoder.feed(chunk):
-                        yield self._event(event)
-                for event in decoder.close():
-                    yield self._event(event)
-                return
-        except httpx.HTTPError as exc:
-            raise _map_transport_error(exc) from exc
-        for event in events:
+        async for chunk in chunks:
+            head += chunk
+            if head.strip() or len(head) > MAX_ERROR_BODY:
+                break
+        lead = head.lstrip()[:1]
+        if lead == b"<":
+            content_type = response.header("content-type") or ""
+            raise UpstreamError(
+                f"Gemini answered a stream with an HTML page ({content_type or 'no type'})"
+            )
+        if lead in (b"[", b"{"):
+            for event in await self._json_events(head, chunks):
+                yield self._event(event)
+            return
+        decoder = SSEDecoder()
+        for event in decoder.feed(head):
+            yield self._event(event)
+        async for chunk in chunks:
+            for event in decoder.feed(chunk):
+                yield self._event(event)
+        for event in decoder.close():
             yield self._event(event)
 
     def _event(self, event: Any) -> dict[str, Any]:
@@ -298,21 +245,14 @@ class GeminiClient:
         return await self._read_json("POST", path, key, body, CallStats())
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> bytearray:
+async def _read_capped(response: WireResponse, limit: int) -> bytearray:
     """orjson reads a bytearray as is: no final copy of a multi-MB answer."""
     raw = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.chunks():
         raw += chunk
         if len(raw) > limit:
             raise UpstreamError("Gemini's answer exceeds the size limit")
     return raw
-
-
-async def release(response: httpx.Response) -> None:
-    """Close, and break httpx's response ↔ stream reference cycle: otherwise the request body
-    (megabytes of images) waits for a full GC pass instead of going with the last reference."""
-    await response.aclose()
-    response.stream = httpx.ByteStream(b"")
 
 
 def _checked(event: Any) -> dict[str, Any]:

@@ -1,0 +1,104 @@
+"""The production wire: aiohttp's keep-alive pool and C-accelerated HTTP/1.1 parser.
+
+No cookie jar (one tenant's Set-Cookie must never ride along on another's call) and no proxy
+settings from the environment, as with the httpx wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+from yarl import URL
+
+from gateway.config import Settings
+from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
+
+READ_BUFFER = 256 * 1024  # an image answer is megabytes; fewer, larger reads cost less CPU
+MAX_CACHED_URLS = 1024
+
+
+def upstream_error(exc: BaseException) -> UpstreamError:
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.InvalidURL):
+        return UpstreamConnectError("could not connect to the Gemini upstream")
+    if isinstance(exc, TimeoutError):  # aiohttp's connect and read timeouts subclass it
+        return UpstreamTimeoutError("Gemini did not answer in time")
+    return UpstreamError(f"the connection to Gemini failed ({type(exc).__name__})")
+
+
+class AiohttpResponse:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status = response.status
+
+    def header(self, name: str) -> str | None:
+        return self._response.headers.get(name)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise upstream_error(exc) from exc
+
+    async def close(self) -> None:
+        if self._response.content.is_eof():
+            self._response.release()
+        else:  # a half-read body leaves the connection unusable
+            self._response.close()
+
+
+class AiohttpWire:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._urls: dict[str, URL] = {}
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running event loop, as aiohttp wants."""
+        settings = self._settings
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=settings.max_connections, limit_per_host=0),
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=settings.connect_timeout,
+                sock_connect=settings.connect_timeout,
+                sock_read=settings.read_timeout,
+            ),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            read_bufsize=READ_BUFFER,
+        )
+        return self._session
+
+    def _url(self, url: str) -> URL:
+        """Parsed once per URL (one per model and method): our URLs are already encoded."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= MAX_CACHED_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url, encoded=True)
+        return parsed
+
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> AiohttpResponse:
+        if self._closed:
+            raise UpstreamError("the upstream client is closed")
+        session = self._session or self._open_session()
+        try:
+            response = await session.request(
+                method, self._url(url), data=body, headers=headers, allow_redirects=False
+            )
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise upstream_error(exc) from exc
+        return AiohttpResponse(response)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
