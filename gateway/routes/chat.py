@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-import anyio
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway.auth import upstream_key_for
 from gateway.logs import log_body
-from gateway.routes.common import json_response, read_json
+from gateway.routes.common import (
+    EventStreamResponse,
+    json_response,
+    read_json,
+    unless_disconnected,
+)
 from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
@@ -22,7 +24,6 @@ from gateway.serving.context import CallContext, OwnedBody, Services
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"; nobody reads it
 body_log = logging.getLogger("gateway.bodies")
-T = TypeVar("T")
 
 
 def call_context(request: Request, services: Services) -> CallContext:
@@ -34,37 +35,12 @@ def call_context(request: Request, services: Services) -> CallContext:
     )
 
 
-async def until_disconnected(request: Request, scope: anyio.CancelScope) -> None:
-    """Starlette cancels nothing while a handler runs when the client leaves: do it ourselves,
-    so a slow (and paid) image generation stops when nobody waits for it."""
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            scope.cancel()
-            return
-
-
-async def unless_disconnected(request: Request, work: Callable[[], Awaitable[T]]) -> T | None:
-    """`work()`'s result, or None when the client left first (the work is then cancelled)."""
-    result: T | None = None
-    error: Exception | None = None
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(until_disconnected, request, tg.cancel_scope)
-        try:
-            result = await work()
-        except Exception as exc:  # noqa: BLE001 - re-raised below bare, not in an ExceptionGroup
-            error = exc
-        finally:
-            tg.cancel_scope.cancel()
-    if error is not None:
-        raise error
-    return result
-
-
 async def run_unary(
     request: Request, owned: OwnedBody, call: CallContext, services: Services
 ) -> Response:
-    result = await unless_disconnected(request, lambda: complete_chat(owned, call, services))
+    result = await unless_disconnected(
+        request.receive, lambda: complete_chat(owned, call, services)
+    )
     if result is None:  # the client went away; nobody reads this
         return Response(status_code=CLIENT_CLOSED)
     if services.settings.log_bodies:
@@ -85,14 +61,14 @@ async def run_stream(
 
     started = False
     try:
-        started = bool(await unless_disconnected(request, start))
+        started = bool(await unless_disconnected(request.receive, start))
     finally:
         if not started:
             await stream.aclose()
     if not started:
         return Response(status_code=CLIENT_CLOSED)
     headers = {**SSE_HEADERS, **history_headers(call)}
-    return StreamingResponse(stream.body(), media_type="text/event-stream", headers=headers)
+    return EventStreamResponse(stream.body(), headers)
 
 
 async def chat_completions(request: Request) -> Response:

@@ -1,12 +1,16 @@
-"""HTTP edge helpers: read a JSON body under limits, write JSON and error envelopes."""
+"""HTTP edge helpers: read a JSON body under limits, write JSON and error envelopes, stop work
+whose client left."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from gateway.errors import (
     ClientClosedError,
@@ -21,6 +25,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # orjson reads 1024 levels but writes only ~254, and the Gemini body adds a few: a deeper body
 # would fail while being forwarded (a 500), so it is refused here as a client error.
 MAX_JSON_DEPTH = 128
+T = TypeVar("T")
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -90,3 +95,62 @@ def nesting_exceeds(data: Any, limit: int) -> bool:
         children = node.values() if isinstance(node, dict) else node
         stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return False
+
+
+async def unless_disconnected(receive: Receive, work: Callable[[], Awaitable[T]]) -> T | None:
+    """`work()`'s result, or None when the client left first (the work is then cancelled).
+
+    Starlette cancels nothing while a handler runs when the client leaves: a watcher task
+    does it, so a slow (and paid) image generation stops when nobody waits for it. Plain
+    asyncio: an anyio task group here was ~14% of a small chat's CPU."""
+    worker = asyncio.current_task()
+    assert worker is not None
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        left = True
+        worker.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await work()
+    except asyncio.CancelledError:
+        if left and worker.uncancel() == 0:
+            return None
+        raise
+    finally:
+        watcher.cancel()
+
+
+class EventStreamResponse(Response):
+    """An SSE body sent frame by frame; when the client leaves, the frames' producer is
+    cancelled (and closed), which closes the upstream stream. Starlette's StreamingResponse
+    does the same through an anyio task group per response, a visible cost per stream."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, frames: AsyncIterator[bytes], headers: dict[str, str]) -> None:
+        self.frames = frames
+        self.status_code = 200
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+        async def pump() -> bool:
+            async for frame in self.frames:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            return True
+
+        try:
+            finished = await unless_disconnected(receive, pump)
+        finally:
+            aclose = getattr(self.frames, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -7,7 +7,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import anyio
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,13 +14,12 @@ from starlette.responses import Response
 from starlette.types import Message
 
 from gateway.errors import (
-    GatewayError,
     InvalidRequestError,
     RequestTooLargeError,
     UnsupportedMediaTypeError,
 )
-from gateway.routes.chat import call_context, until_disconnected
-from gateway.routes.common import json_response, read_json
+from gateway.routes.chat import call_context
+from gateway.routes.common import json_response, read_json, unless_disconnected
 from gateway.serving.context import Services
 from gateway.serving.images import Upload, complete_images
 from gateway.translate.images_api import parse_images_request
@@ -34,18 +32,7 @@ _IMAGE_FIELD: Final = re.compile(r"^image(\[\d*\])?$")
 
 async def respond(request: Request, work: Callable[[], Awaitable[dict[str, Any]]]) -> Response:
     """Stops the (slow, paid) upstream calls when the client leaves, as chat does."""
-    result: dict[str, Any] | None = None
-    error: GatewayError | None = None
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(until_disconnected, request, tg.cancel_scope)
-        try:
-            result = await work()
-        except GatewayError as exc:  # raised bare, not wrapped in the task group's ExceptionGroup
-            error = exc
-        finally:
-            tg.cancel_scope.cancel()
-    if error is not None:
-        raise error
+    result = await unless_disconnected(request.receive, work)
     if result is None:
         return Response(status_code=499)
     return json_response(result)
