@@ -20,6 +20,7 @@ from gateway.errors import (
     UnsupportedMediaTypeError,
     to_envelope,
 )
+from gateway.translate import lifted_json
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # orjson reads 1024 levels but writes only ~254, and the Gemini body adds a few: a deeper body
@@ -69,7 +70,7 @@ async def read_json(request: Request, limit: int) -> Any:
     if not body.strip():
         raise InvalidRequestError("the request body is empty; send a JSON object", param="body")
     try:
-        data = orjson.loads(body)
+        data = lifted_json.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"the request body is not valid JSON ({exc.msg} at position {exc.pos})",

@@ -10,6 +10,7 @@ import orjson
 
 from gateway.errors import InvalidImageUrlError
 from gateway.serving.context import Services
+from gateway.translate import lifted_json
 from gateway.translate.request import Needs, Resolved
 from gateway.translate.response.context import Memo
 from gateway.translate.turn_keys import turn_keys
@@ -42,7 +43,7 @@ async def resolve(needs: Needs, services: Services, options: ViewOptions) -> Res
         found_turns = await services.turns.get_many(needs.turn_keys)
         services.metrics.turn_cache.labels("hit").inc(len(found_turns))
         services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
-        turns = {key: orjson.loads(value) for key, value in found_turns.items()}
+        turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
     return Resolved(images=images, turns=turns, hosted_base=options.hosted_base)
 
 

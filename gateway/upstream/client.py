@@ -18,6 +18,7 @@ import orjson
 from gateway.config import Settings
 from gateway.errors import GatewayError, NotFoundError, UpstreamError, UpstreamTimeoutError
 from gateway.logs import log_body
+from gateway.translate import lifted_json
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.keys import KeyRing
@@ -159,7 +160,7 @@ class GeminiClient:
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_response", raw)
         try:
-            data = orjson.loads(raw)
+            data = lifted_json.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("Gemini answered with a body that is not valid JSON") from exc
         if not isinstance(data, dict):
@@ -233,7 +234,7 @@ class GeminiClient:
             if len(raw) > MAX_JSON_BODY:
                 raise UpstreamError("Gemini's stream body exceeds the size limit")
         try:
-            data = orjson.loads(raw)
+            data = lifted_json.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("Gemini answered a stream with a body that is not JSON") from exc
         return data if isinstance(data, list) else [data]

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import UpstreamError
+from gateway.translate import lifted_json
 
 MAX_EVENT_BYTES = 256 * 1024 * 1024
 
@@ -65,7 +66,7 @@ class SSEDecoder:
         self._data = []
         self._event_bytes = 0
         try:
-            return orjson.loads(payload)
+            return lifted_json.loads(payload)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError("Gemini sent a stream event that is not valid JSON") from exc
 
