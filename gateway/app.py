@@ -4,7 +4,6 @@ store and the image fetcher; a lean ASGI middleware adds request ids, access log
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import logging
 import time
@@ -24,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway import heap
 from gateway.config import Settings
 from gateway.errors import GatewayError, MethodNotAllowedError, NotFoundError, UpstreamError
 from gateway.logs import add_secrets, request_id_var
@@ -48,18 +48,6 @@ _SAFE_REQUEST_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX
 # buffers wait for a rare full collection, and glibc keeps the freed ones in its heap.
 TRIM_AFTER_BYTES = 16 * 1024 * 1024
 IDLE_TRIM_SECONDS = 1.0
-
-
-def _malloc_trim() -> Any:
-    """glibc's malloc_trim, or a no-op (musl, macOS): the trim is an optimisation."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")  # by name: find_library would spawn ldconfig
-    except OSError:
-        return lambda pad: 0
-    return getattr(libc, "malloc_trim", lambda pad: 0)
-
-
-_MALLOC_TRIM = _malloc_trim()
 
 
 class RequestContextMiddleware:
@@ -139,7 +127,7 @@ class RequestContextMiddleware:
         self._trim_pending = False
         self._untrimmed = 0
         gc.collect()
-        _MALLOC_TRIM(0)
+        heap.trim()
 
     def _log(self, scope: Scope, request_id: str, traffic: _Traffic) -> None:
         path = scope.get("path", "")

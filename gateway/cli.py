@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from gateway import __version__
+from gateway import __version__, heap
 from gateway.app import build_app
 from gateway.config import Settings, load_settings
 from gateway.logs import configure_logging
@@ -98,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
         transport = httpx.ASGITransport(app=build_emulator_app())
         log.info("serving on the built-in emulator: no Gemini key, no network")
     app = build_app(settings, upstream_transport=transport)
+    heap.keep_large_blocks()
     DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
     return 0
 

@@ -74,7 +74,7 @@ async def run_stream(
 async def chat_completions(request: Request) -> Response:
     services: Services = request.app.state.services
     call = call_context(request, services)
-    raw = await read_json(request, services.settings.max_body_bytes)
+    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies)
     request.scope.setdefault("state", {})["call"] = call
     if services.settings.log_bodies:
         log_body(body_log, "request", raw)

@@ -42,7 +42,7 @@ async def images_generations(request: Request) -> Response:
     services: Services = request.app.state.services
     call = call_context(request, services)
     request.scope.setdefault("state", {})["call"] = call
-    raw = await read_json(request, services.settings.max_body_bytes)
+    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies)
     params = parse_images_request(raw)
     return await respond(request, lambda: complete_images(params, (), None, call, services))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ class Services:
     hosted: HostedImages | None
     metrics: Metrics
     drain: Drain = field(default_factory=lambda: Drain())
+    # Large bodies read and parsed at once: a body being parsed is held two or three times
+    # over, so this bounds peak memory; on one core it costs no throughput (parsing is CPU).
+    large_bodies: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
 class Drain:

@@ -4,6 +4,7 @@ behaviour out. aiohttp carries production traffic; httpx carries injected transp
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -234,3 +235,17 @@ async def test_a_closed_aiohttp_wire_refuses_new_calls():
     assert wire.is_closed
     with pytest.raises(UpstreamError):
         await wire.send("GET", "http://127.0.0.1:1/x", {}, None)
+
+
+@WIRES
+async def test_a_large_body_arrives_whole_with_its_length(kind):
+    body = os.urandom(3 * 1024 * 1024 + 7)
+    async with scripted(lambda path: [response(b"{}")]) as (server, base):
+        wire = make_wire(kind)
+        assert await read_all(wire, base + "/big", body) == (200, b"{}")
+        assert await read_all(wire, base + "/small", b"{}") == (200, b"{}")
+        await wire.aclose()
+    assert server.seen[0].body == body and server.seen[0].headers["content-length"] == str(
+        len(body)
+    )
+    assert server.seen[1].body == b"{}"
