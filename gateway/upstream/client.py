@@ -246,14 +246,16 @@ class GeminiClient:
         return await self._read_json("POST", path, key, body, CallStats())
 
 
-async def _read_capped(response: WireResponse, limit: int) -> bytearray:
-    """orjson reads a bytearray as is: no final copy of a multi-MB answer."""
-    raw = bytearray()
+async def _read_capped(response: WireResponse, limit: int) -> bytes:
+    """Chunks joined once: growing one buffer chunk by chunk copied a 3 MB answer ~3 times."""
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in response.chunks():
-        raw += chunk
-        if len(raw) > limit:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise UpstreamError("Gemini's answer exceeds the size limit")
-    return raw
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _checked(event: Any) -> dict[str, Any]:
