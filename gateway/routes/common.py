@@ -29,29 +29,8 @@ MAX_JSON_DEPTH = 128
 T = TypeVar("T")
 
 
-PIECE_BYTES = 256 * 1024
-
-
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = orjson.dumps(data)
-    if len(body) > 4 * PIECE_BYTES:
-        return PiecewiseResponse(body, status, headers=headers, media_type="application/json")
-    return Response(body, status, headers=headers, media_type="application/json")
-
-
-class PiecewiseResponse(Response):
-    """A multi-MB body (an image answer) sent in pieces, each after the socket took the last:
-    sent whole, what the socket cannot take at once is copied into the event loop's buffer."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        view = memoryview(self.body)
-        for start in range(0, len(view), PIECE_BYTES):
-            piece = view[start : start + PIECE_BYTES]
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return Response(orjson.dumps(data), status, headers=headers, media_type="application/json")
 
 
 def error_response(err: GatewayError) -> Response:
