@@ -55,10 +55,13 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services) -> N
     for turn in memo.turns:
         if not turn.replay_parts:
             continue
+        shown: dict[str, Any] = {"content": turn.content}
+        if any(not isinstance(piece, str) for piece in turn.content_pieces):
+            shown = {"content_pieces": list(turn.content_pieces)}  # each image stored once
         record = orjson.dumps(
             {
                 "parts": list(turn.replay_parts),
-                "content": turn.content,
+                **shown,
                 "tool_call_ids": list(turn.tool_call_ids),
                 "model": model,
             }

@@ -17,7 +17,12 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.translate.data_urls import IMAGE_SEPARATOR, fingerprint, markdown_image, to_data_url
+from gateway.translate.data_urls import (
+    IMAGE_SEPARATOR,
+    fingerprint,
+    markdown_image_pieces,
+    to_data_url,
+)
 
 GOOGLE: Final = "google"
 SIG: Final = "thoughtSignature"
@@ -69,12 +74,15 @@ class TurnView:
     hosted: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (mime, b64)
     last_visible: str = ""  # "", "text" or "image"
     _merge_text: bool = False
+    _joined: str = ""
+    _joined_upto: int = 0
+    _data_url_parts: dict[int, int] = field(default_factory=dict)  # id(url) -> part index
 
     def add(self, part: Json, *, streamed: bool = False) -> Emitted:
         if "text" in part:
             return self._text(part, streamed)
         if "inlineData" in part or "inline_data" in part:
-            return self._inline(part)
+            return self._inline(part, streamed)
         if "functionCall" in part or "function_call" in part:
             return self._function_call(part)
         self._merge_text = False
@@ -124,7 +132,7 @@ class TurnView:
         return text
 
     # -- images -----------------------------------------------------------------------------
-    def _inline(self, part: Json) -> Emitted:
+    def _inline(self, part: Json, streamed: bool) -> Emitted:
         self._merge_text = False
         blob = part.get("inlineData") or part.get("inline_data") or {}
         mime = blob.get("mimeType") or blob.get("mime_type") or "application/octet-stream"
@@ -151,11 +159,14 @@ class TurnView:
             self.replay_parts.append(part)
             self.carrier.append({"image": index})
             if self.options.image_markdown:
-                content = (IMAGE_SEPARATOR if self.last_visible else "") + markdown_image(
-                    url, index
-                )
+                lead = IMAGE_SEPARATOR if self.last_visible else ""
+                pieces = (lead, *markdown_image_pieces(url, index))
                 self.last_visible = "image"
-                self.content.append(content)
+                self.content.extend(pieces)  # joined once, by content_text
+                if not self.options.hosted_base:
+                    self._data_url_parts[id(url)] = len(self.replay_parts) - 1
+                if streamed:  # a stream sends it as a delta of its own
+                    content = "".join(pieces)
         return Emitted(content=content, image=item)
 
     # -- function calls -----------------------------------------------------------------------
@@ -178,9 +189,30 @@ class TurnView:
     # -- results ------------------------------------------------------------------------------
     @property
     def content_text(self) -> str:
-        if len(self.content) > 1:  # join once: a mirrored image makes this megabytes long
-            self.content[:] = ["".join(self.content)]
-        return self.content[0] if self.content else ""
+        """Joined once per change (a mirrored image makes it megabytes long); the pieces stay,
+        for `content_pieces`."""
+        if self._joined_upto != len(self.content):
+            self._joined = "".join(self.content)
+            self._joined_upto = len(self.content)
+        return self._joined
+
+    def content_pieces(self) -> list[str | dict[str, int]]:
+        """`content` with each mirrored data URL as `{"part": i}` (replay_parts[i]): a turn
+        record then holds each image once, not twice (see `shows`)."""
+        pieces: list[str | dict[str, int]] = []
+        text: list[str] = []
+        for piece in self.content:
+            part = self._data_url_parts.get(id(piece))
+            if part is None:
+                text.append(piece)
+                continue
+            if text:
+                pieces.append("".join(text))
+                text = []
+            pieces.append({"part": part})
+        if text:
+            pieces.append("".join(text))
+        return pieces
 
     @property
     def first_text_signature(self) -> str | None:

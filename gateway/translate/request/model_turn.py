@@ -157,7 +157,7 @@ def _carrier_part(
 def _from_record(
     message: Json, record: Mapping[str, Any], param: str, visible: str
 ) -> ModelTurn | None:
-    if record.get("content") != visible:
+    if not record_shows(record, visible):
         return None
     parts = [dict(p) for p in record.get("parts") or []]
     calls = {c["id"]: (k, c) for k, c in enumerate(message.get("tool_calls") or [])}
@@ -176,6 +176,43 @@ def _from_record(
                 call, f"{param}.tool_calls[{k}]", "id" in original["functionCall"], None
             )
     return ModelTurn(parts, [True] * len(parts), "cache")
+
+
+def record_shows(record: Mapping[str, Any], visible: str) -> bool:
+    """Whether the remembered turn showed exactly `visible`. A record keeps either the content
+    or its pieces with each mirrored image as `{"part": i}`, compared in place (no copies)."""
+    pieces = record.get("content_pieces")
+    if pieces is None:
+        return record.get("content") == visible
+    parts = record.get("parts")
+    if not isinstance(pieces, list) or not isinstance(parts, list):
+        return False
+    pos = 0
+    for piece in pieces:
+        if isinstance(piece, dict):
+            url = _data_url_pieces(parts, piece.get("part"))
+            if url is None:
+                return False
+            head, data = url
+            if not (visible.startswith(head, pos) and visible.startswith(data, pos + len(head))):
+                return False
+            pos += len(head) + len(data)
+        elif isinstance(piece, str) and visible.startswith(piece, pos):
+            pos += len(piece)
+        else:
+            return False
+    return pos == len(visible)
+
+
+def _data_url_pieces(parts: list[Any], index: Any) -> tuple[str, str] | None:
+    if not isinstance(index, int) or not 0 <= index < len(parts):
+        return None
+    part = parts[index]
+    blob = (part.get("inlineData") or part.get("inline_data")) if isinstance(part, dict) else None
+    if not isinstance(blob, dict) or not isinstance(blob.get("data"), str):
+        return None
+    mime = blob.get("mimeType") or blob.get("mime_type") or "application/octet-stream"
+    return f"data:{mime};base64,", blob["data"]
 
 
 # -- 3. rebuild from what is visible --------------------------------------------------------------

@@ -28,6 +28,7 @@ class TurnMemo:
     replay_parts: tuple[dict[str, Any], ...]
     content: str
     tool_call_ids: tuple[str, ...]
+    content_pieces: tuple[str | dict[str, int], ...] = ()  # content, images as part refs
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ def memo_from_views(views: dict[int, TurnView], notes: tuple[str, ...] = ()) -> 
                 replay_parts=tuple(view.replay_parts),
                 content=view.content_text,
                 tool_call_ids=tuple(str(call["id"]) for call in view.tool_calls),
+                content_pieces=tuple(view.content_pieces()),
             )
         )
         hosted.update(view.hosted)
