@@ -53,7 +53,10 @@ def loads(raw: bytes | bytearray) -> Any:
         return orjson.loads(raw)  # the same verdict, with positions in the text as sent
     tag = re.compile("\x00" + nonce + r"#(\d+)\x00")
     whole = {f"\x00{nonce}#{i}\x00": text for i, text in enumerate(lifted)}
-    return _restore(data, tag, whole, lifted)
+    try:
+        return _restore(data, tag, whole, lifted)
+    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024 levels
+        return orjson.loads(raw)
 
 
 def _runs(raw: bytes | bytearray) -> list[tuple[int, int]]:

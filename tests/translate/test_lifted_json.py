@@ -141,3 +141,8 @@ def monkeypatch_module():
     patch.setattr(lifted_json, "MIN_RUN", 4)
     yield
     patch.undo()
+
+
+def test_nesting_deeper_than_pythons_stack_still_parses():
+    raw = b"[" * 1000 + b'"' + PNG.encode() + b'"' + b"]" * 1000
+    assert lifted_json.loads(raw) == orjson.loads(raw)
