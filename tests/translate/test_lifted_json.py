@@ -77,11 +77,7 @@ def test_a_long_run_outside_any_string_gets_orjsons_own_error():
 def test_non_ascii_and_escaped_runs_are_left_to_orjson():
     long_text = "é" * lifted_json.MIN_RUN + "\\" + '"' + "\u2028" + "x" * lifted_json.MIN_RUN
     raw = orjson.dumps({"text": long_text, "key" * 20000: PNG})
-    node, depth = lifted_json.loads(raw), 0
-    while isinstance(node, list):  # `==` on such lists would itself recurse too deep
-        (node,) = node
-        depth += 1
-    assert (depth, node) == (1000, PNG)
+    assert lifted_json.loads(raw) == orjson.loads(raw)
 
 
 def test_a_long_key_is_restored_too():
