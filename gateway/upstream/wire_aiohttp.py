@@ -1,13 +1,16 @@
 """The production wire: aiohttp's keep-alive pool and C-accelerated HTTP/1.1 parser.
 
-No cookie jar (one tenant's Set-Cookie must never ride along on another's call) and no proxy
-settings from the environment, as with the httpx wire."""
+No cookie jar (one tenant's Set-Cookie must never ride along on another's call), no proxy
+settings from the environment, and certifi's CA bundle (as httpx had): a Python without system
+certificates (python.org builds on macOS) still verifies Google's certificate."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
+import certifi
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 from yarl import URL
@@ -82,12 +85,15 @@ class AiohttpWire:
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._urls: dict[str, URL] = {}
+        self.tls = ssl.create_default_context(cafile=certifi.where())
 
     def _open_session(self) -> aiohttp.ClientSession:
         """Made on first use, inside the running event loop, as aiohttp wants."""
         settings = self._settings
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=settings.max_connections, limit_per_host=0),
+            connector=aiohttp.TCPConnector(
+                limit=settings.max_connections, limit_per_host=0, ssl=self.tls
+            ),
             timeout=aiohttp.ClientTimeout(
                 total=None,
                 connect=settings.connect_timeout,

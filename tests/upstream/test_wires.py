@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -249,3 +250,10 @@ async def test_a_large_body_arrives_whole_with_its_length(kind):
         len(body)
     )
     assert server.seen[1].body == b"{}"
+
+
+def test_the_aiohttp_wire_verifies_tls_against_a_ca_bundle():
+    wire = make_wire("aiohttp")
+    assert isinstance(wire, AiohttpWire)
+    assert wire.tls.verify_mode is ssl.CERT_REQUIRED and wire.tls.check_hostname
+    assert wire.tls.cert_store_stats()["x509_ca"] > 50
