@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import importlib.util
 import io
 import threading
 from collections import OrderedDict
@@ -20,15 +21,14 @@ from typing import Any, Final
 
 from gateway.translate.budget import ImageRef, Shrunk
 
-_pil: Any
-try:
-    from PIL import Image
-except ImportError:  # pragma: no cover - exercised by monkeypatching AVAILABLE
-    _pil = None
-else:
-    _pil = Image
+# Imported on first use: Pillow costs ~2 MB of resident memory in every idle gateway.
+AVAILABLE: bool = importlib.util.find_spec("PIL") is not None
 
-AVAILABLE: bool = _pil is not None
+
+def _pillow() -> Any:
+    from PIL import Image
+
+    return Image
 
 # Pillow format name and encoder options per mime type; other types are never shrunk.
 FORMATS: Final[dict[str, tuple[str, dict[str, Any]]]] = {
@@ -91,17 +91,18 @@ def shrink(ref: ImageRef) -> Shrunk | None:
 
 def _resize(ref: ImageRef) -> Shrunk | None:
     fmt, options = FORMATS[ref.mime_type]
+    pil = _pillow()
     try:
         raw = base64.b64decode(ref.data.translate(str.maketrans("-_", "+/")), validate=False)
-        with _pil.open(io.BytesIO(raw), formats=[fmt]) as image:
+        with pil.open(io.BytesIO(raw), formats=[fmt]) as image:
             if image.width * image.height > MAX_PIXELS:
                 return None
             if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
                 image = image.convert("RGB")
-            small = image.resize(ref.target, _pil.Resampling.LANCZOS, reducing_gap=3.0)
+            small = image.resize(ref.target, pil.Resampling.LANCZOS, reducing_gap=3.0)
             out = io.BytesIO()
             small.save(out, format=fmt, **options)
-    except (OSError, ValueError, binascii.Error, _pil.DecompressionBombError):
+    except (OSError, ValueError, binascii.Error, pil.DecompressionBombError):
         return None
     data = base64.b64encode(out.getvalue()).decode("ascii")
     return Shrunk(ref.mime_type, data, (small.width, small.height))
