@@ -30,6 +30,7 @@ def _pillow() -> Any:
 
     return Image
 
+
 # Pillow format name and encoder options per mime type; other types are never shrunk.
 FORMATS: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "image/png": ("PNG", {}),
