@@ -106,6 +106,6 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs full URLs at INFO; ours carry no key, but keep its chatter out anyway.
-    for name in ("httpx", "httpcore", "hpack"):
+    # HTTP clients log full URLs at INFO; ours carry no key, but keep their chatter out anyway.
+    for name in ("httpx", "httpcore", "hpack", "aiohttp"):
         logging.getLogger(name).setLevel(logging.WARNING)
