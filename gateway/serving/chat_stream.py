@@ -57,10 +57,9 @@ class ChatStream:
         self.prepared = await prepare(owned, self.call, self.services)
         self.started = time.perf_counter()
         self.reader = asyncio.create_task(self._read(self.prepared))
-        try:
-            self.first = await asyncio.wait_for(
-                self.queue.get(), self.services.settings.keepalive_interval
-            )
+        try:  # asyncio.timeout, not wait_for: no extra task on the way to the first event
+            async with asyncio.timeout(self.services.settings.keepalive_interval):
+                self.first = await self.queue.get()
         except TimeoutError:
             self.first = None  # still thinking: commit to 200 and keep the connection alive
         if self.first is _END:
