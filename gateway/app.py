@@ -223,7 +223,15 @@ def build_app(
         )
         fetcher = ImageFetcher(fetch_policy(settings)) if settings.fetch_images else None
         hosted = HostedImages(turns, settings.public_url) if settings.public_url else None
-        app.state.services = Services(settings, upstream, turns, fetcher, hosted, metrics_)
+        app.state.services = Services(
+            settings,
+            upstream,
+            turns,
+            fetcher,
+            hosted,
+            metrics_,
+            asyncio.Semaphore(settings.max_concurrent_large),
+        )
         try:
             yield {}
         finally:

@@ -43,7 +43,9 @@ class Settings:
     client_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 100 * 1024 * 1024
-    max_concurrent_large: int = 16
+    # Bodies of 1 MiB or more read and parsed at once (each is held two or three times over
+    # while parsed); 4 measured the lowest peak memory at no cost in throughput on one core.
+    max_concurrent_large: int = 4
     # Images
     image_markdown: bool = True
     thought_images: bool = False
@@ -202,3 +204,5 @@ def _check(settings: Settings) -> None:
         raise ValueError("history_budget must be off, trim, downsample or trim+downsample")
     if settings.history_keep_turns < 0 or settings.history_max_tokens < 0:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
+    if settings.max_concurrent_large < 1:
+        raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")

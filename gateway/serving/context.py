@@ -23,10 +23,10 @@ class Services:
     fetcher: ImageFetcher | None
     hosted: HostedImages | None
     metrics: Metrics
+    # Places for reading and parsing a large body (settings.max_concurrent_large): bounds
+    # peak memory; on one core it costs no throughput (parsing is CPU).
+    large_bodies: asyncio.Semaphore
     drain: Drain = field(default_factory=lambda: Drain())
-    # Large bodies read and parsed at once: a body being parsed is held two or three times
-    # over, so this bounds peak memory; on one core it costs no throughput (parsing is CPU).
-    large_bodies: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
 
 
 class Drain:
