@@ -92,7 +92,10 @@ def shrink(ref: ImageRef) -> Shrunk | None:
 
 def _resize(ref: ImageRef) -> Shrunk | None:
     fmt, options = FORMATS[ref.mime_type]
-    pil = _pillow()
+    try:
+        pil = _pillow()
+    except ImportError:  # present but broken (a missing shared library): leave images as sent
+        return None
     try:
         raw = base64.b64decode(ref.data.translate(str.maketrans("-_", "+/")), validate=False)
         with pil.open(io.BytesIO(raw), formats=[fmt]) as image:

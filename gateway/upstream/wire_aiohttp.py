@@ -19,6 +19,7 @@ from gateway.config import Settings
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
 
 READ_BUFFER = 256 * 1024  # an image answer is megabytes; fewer, larger reads cost less CPU
+MAX_HEADER_LINE = 64 * 1024  # aiohttp allows 8190 bytes; h11 (under httpx) allowed 64 KiB
 MAX_CACHED_URLS = 1024
 PIECE_BYTES = 256 * 1024
 
@@ -103,6 +104,8 @@ class AiohttpWire:
             cookie_jar=aiohttp.DummyCookieJar(),
             trust_env=False,
             read_bufsize=READ_BUFFER,
+            max_line_size=MAX_HEADER_LINE,
+            max_field_size=MAX_HEADER_LINE,
         )
         return self._session
 

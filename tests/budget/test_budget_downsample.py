@@ -88,6 +88,15 @@ def test_without_pillow_nothing_is_shrunk(monkeypatch: pytest.MonkeyPatch) -> No
     assert downsample.shrink(ref(data, "image/png", (1000, 1000), (500, 500))) is None
 
 
+def test_a_broken_pillow_install_leaves_images_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise ImportError("libjpeg.so.62: cannot open shared object file")
+
+    monkeypatch.setattr(downsample, "_pillow", broken)
+    data = encoded((1000, 1000), "PNG")
+    assert downsample.shrink(ref(data, "image/png", (1000, 1000), (500, 500))) is None
+
+
 def test_the_same_image_is_resized_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A conversation resends its older images every turn; the shrunk bytes are reused."""
     calls: list[ImageRef] = []

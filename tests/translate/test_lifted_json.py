@@ -4,6 +4,7 @@ body: runs are cut only where putting them back is exact."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 
 import orjson
@@ -95,6 +96,19 @@ def test_raw_control_characters_in_a_cut_run_are_the_one_leniency():
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(raw)
     assert lifted_json.loads(raw) == {"data": "A" * lifted_json.MIN_RUN + "\x01AAAA"}
+    assert lifted_json.loads(raw) == json.loads(raw, strict=False)
+
+
+def test_a_body_of_many_small_values_is_parsed_whole(monkeypatch):
+    restored: list[object] = []
+    monkeypatch.setattr(lifted_json, "_restore", lambda *args: restored.append(args))
+    run = "A" * lifted_json.MIN_RUN
+    mostly_small = orjson.dumps({"image": run, "rest": ["ab"] * lifted_json.MIN_RUN})
+    assert lifted_json.loads(mostly_small) == orjson.loads(mostly_small)
+    assert restored == []  # nothing cut, nothing walked
+    mostly_run = orjson.dumps({"image": run * 8, "rest": ["ab"] * 16})
+    lifted_json.loads(mostly_run)
+    assert len(restored) == 1
 
 
 json_values = st.recursive(
@@ -136,9 +150,11 @@ def test_any_mangled_body_gets_the_same_value_or_the_same_error(
 
 @pytest.fixture(scope="module")
 def monkeypatch_module():
-    """Runs of 4 bytes are cut, so small generated values exercise every path."""
+    """Runs of 4 bytes are cut whatever their share, so small generated values exercise every
+    path."""
     patch = pytest.MonkeyPatch()
     patch.setattr(lifted_json, "MIN_RUN", 4)
+    patch.setattr(lifted_json, "MIN_SHARE", 0)
     yield
     patch.undo()
 

@@ -142,6 +142,17 @@ async def test_a_header_of_the_response_is_readable(kind):
 
 
 @WIRES
+async def test_a_long_response_header_is_read(kind):
+    long = "a" * 20_000  # beyond aiohttp's default 8190-byte field limit
+    async with scripted(lambda path: [response(b"{}", f"X-Long: {long}")]) as (_, base):
+        wire = make_wire(kind)
+        answer = await wire.send("GET", base + "/x", {}, None)
+        assert answer.header("x-long") == long
+        await answer.close()
+        await wire.aclose()
+
+
+@WIRES
 async def test_chunks_arrive_before_the_body_ends(kind):
     def script(path: str) -> list[bytes | float]:
         return chunked(b"data: 1\r\n\r\n", 0.3, b"data: 2\r\n\r\n")
