@@ -73,13 +73,17 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         options["loop"] = "uvloop"
     except ImportError:
         options["loop"] = "asyncio"
-    try:
-        import httptools  # noqa: F401
-
-        options["http"] = "httptools"
-    except ImportError:
-        options["http"] = "h11"
+    options["http"] = http_protocol()
     return options
+
+
+def http_protocol() -> Any:
+    """uvicorn's httptools protocol without its two body copies; h11 without httptools."""
+    try:
+        from gateway.http_protocol import LeanBodyHttpToolsProtocol
+    except ImportError:
+        return "h11"
+    return LeanBodyHttpToolsProtocol
 
 
 def serve(args: argparse.Namespace) -> int:

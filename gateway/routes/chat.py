@@ -20,6 +20,7 @@ from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
 from gateway.serving.context import CallContext, OwnedBody, Services
+from gateway.translate.lifted_json import Spans
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"; nobody reads it
@@ -74,13 +75,14 @@ async def run_stream(
 async def chat_completions(request: Request) -> Response:
     services: Services = request.app.state.services
     call = call_context(request, services)
-    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies)
+    spans: Spans = {}
+    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies, spans)
     request.scope.setdefault("state", {})["call"] = call
     if services.settings.log_bodies:
         log_body(body_log, "request", raw)
     streaming = isinstance(raw, dict) and raw.get("stream") is True
-    owned = OwnedBody(raw)
-    del raw  # from here on only `owned` holds the body, until prepare takes it
+    owned = OwnedBody(raw, spans)
+    del raw, spans  # from here on only `owned` holds the body, until prepare takes it
     if streaming:
         return await run_stream(request, owned, call, services)
     return await run_unary(request, owned, call, services)

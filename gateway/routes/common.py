@@ -65,13 +65,19 @@ LARGE_BODY_BYTES = 1024 * 1024
 SLOW_UPLOAD_SECONDS = 2.0
 
 
-async def read_json(request: Request, limit: int, gate: asyncio.Semaphore | None = None) -> Any:
+async def read_json(
+    request: Request,
+    limit: int,
+    gate: asyncio.Semaphore | None = None,
+    spans: lifted_json.Spans | None = None,
+) -> Any:
     """The parsed body. A large one (declared size) starts reading only with a place under
     `gate` (until then it waits unread in the socket, costing no memory here) and is parsed
-    with one; an upload slower than SLOW_UPLOAD_SECONDS gives its place up meanwhile."""
+    with one; an upload slower than SLOW_UPLOAD_SECONDS gives its place up meanwhile. `spans`
+    is filled as `lifted_json.loads` does."""
     declared = request.headers.get("content-length", "")
     if gate is None or not declared.isdigit() or int(declared) < LARGE_BODY_BYTES:
-        return _parse_json(await _read_json_body(request, limit))
+        return _parse_json(await _read_json_body(request, limit), spans)
     await gate.acquire()
     held = True
 
@@ -87,7 +93,7 @@ async def read_json(request: Request, limit: int, gate: asyncio.Semaphore | None
         if not held:
             await gate.acquire()
             held = True
-        return _parse_json(body)
+        return _parse_json(body, spans)
     finally:
         timer.cancel()
         let_go()
@@ -102,13 +108,13 @@ async def _read_json_body(request: Request, limit: int) -> bytes:
     return await read_body(request, limit)
 
 
-def _parse_json(body: bytes) -> Any:
+def _parse_json(body: bytes, spans: lifted_json.Spans | None) -> Any:
     if body.startswith(UTF8_BOM):  # RFC 8259 lets a parser ignore it; some clients send one
         body = body[len(UTF8_BOM) :]
     if not body or body.isspace():  # strip() would copy a multi-MB body
         raise InvalidRequestError("the request body is empty; send a JSON object", param="body")
     try:
-        data = lifted_json.loads(body)
+        data = lifted_json.loads(body, spans)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequestError(
             f"the request body is not valid JSON ({exc.msg} at position {exc.pos})",

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import InvalidRequestError
+from gateway.serving import splice
 from gateway.serving.budget import fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report, resolve
@@ -20,6 +21,7 @@ from gateway.translate.request import inputs_needed, to_gemini_request
 from gateway.translate.response.completion import to_openai_completion
 from gateway.translate.response.context import ResponseContext
 from gateway.translate.turn_view import ViewOptions
+from gateway.upstream.body import Body
 
 log = logging.getLogger("gateway.serving")
 
@@ -30,7 +32,7 @@ class Prepared:
 
     model: str
     include_usage: bool
-    body: bytes
+    body: Body
     options: ViewOptions
     prefix: str
 
@@ -49,18 +51,19 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
 
 
 async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
+    splices = splice.from_spans(owned.take_spans())
     chat = parse_chat_request(owned.take())
     call.model = chat.model
     options = view_options(chat, services)
     needs = inputs_needed(chat, options)
-    resolved = await resolve(needs, services, options)
+    resolved = await resolve(needs, services, options, splices.payloads)
     gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
     body = await fit_history(gemini.body, chat, call, services)
     prefix = chat.prefixes[-1]
     try:
-        encoded = orjson.dumps(body)
+        encoded = splice.encode(body, splices.sources)
     except orjson.JSONEncodeError as exc:  # e.g. a tool result nested deeper than JSON allows
         raise InvalidRequestError(
             f"the request cannot be sent to Gemini: {exc}", param="messages"

@@ -12,6 +12,7 @@ from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.state.hosted_images import HostedImages
 from gateway.state.store import TurnStore
+from gateway.translate.lifted_json import Spans
 from gateway.upstream.client import CallStats, GeminiClient
 
 
@@ -59,13 +60,19 @@ class CallContext:
 
 class OwnedBody:
     """The parsed request body, handed over exactly once: after `take()` no caller's frame keeps
-    megabytes of base64 alive while Gemini works (peak memory per image request)."""
+    megabytes of base64 alive while Gemini works (peak memory per image request). `spans`
+    (where the reader found each long string in the request bytes) go with it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_spans", "_value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, spans: Spans | None = None) -> None:
         self._value = value
+        self._spans = spans
 
     def take(self) -> Any:
         value, self._value = self._value, None
         return value
+
+    def take_spans(self) -> Spans:
+        spans, self._spans = self._spans, None
+        return spans or {}

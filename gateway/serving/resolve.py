@@ -19,7 +19,12 @@ from gateway.translate.turn_view import ViewOptions
 log = logging.getLogger("gateway.serving")
 
 
-async def resolve(needs: Needs, services: Services, options: ViewOptions) -> Resolved:
+async def resolve(
+    needs: Needs,
+    services: Services,
+    options: ViewOptions,
+    payloads: dict[int, tuple[str, str]] | None = None,
+) -> Resolved:
     images: dict[str, tuple[str, str]] = {}
     for url, param in needs.hosted_urls:
         name = services.hosted.name_of(url) if services.hosted else None
@@ -44,7 +49,9 @@ async def resolve(needs: Needs, services: Services, options: ViewOptions) -> Res
         services.metrics.turn_cache.labels("hit").inc(len(found_turns))
         services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
         turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
-    return Resolved(images=images, turns=turns, hosted_base=options.hosted_base)
+    return Resolved(
+        images=images, turns=turns, hosted_base=options.hosted_base, payloads=payloads or {}
+    )
 
 
 async def remember(memo: Memo, prefix: str, model: str, services: Services) -> None:

@@ -26,8 +26,11 @@ class DataUrl:
     data: str  # base64 text exactly as the client sent it
 
 
-def parse_data_url(url: str) -> DataUrl | None:
-    """`data:<mime>[;params];base64,<payload>` → DataUrl; anything else → None."""
+def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
+    """`data:<mime>[;params];base64,<payload>` → DataUrl; anything else → None.
+
+    `payload`, when known (Resolved.payload_of), is that part of `url` already cut out: it is
+    used instead of a new slice, a copy of megabytes."""
     if not url.startswith("data:"):
         return None
     comma = url.find(",", 5, 512)
@@ -40,7 +43,10 @@ def parse_data_url(url: str) -> DataUrl | None:
     mime = pieces[0]
     if not _MIME_RE.match(mime):
         return None
-    data = url[comma + 1 :]
+    if payload is not None and len(payload) == len(url) - comma - 1:
+        data = payload
+    else:
+        data = url[comma + 1 :]
     if not data or not _looks_like_base64(data):
         return None
     return DataUrl(mime, data)

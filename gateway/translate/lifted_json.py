@@ -30,10 +30,20 @@ MAX_STEPS: Final = 8192  # bounds the scan of a body with very many strings
 # Putting runs back walks every value in Python (~6× slower per value than orjson): worth it
 # only when runs are nearly the whole body, so a body of many small values is never slower.
 MIN_SHARE: Final = 0.875
+# A marker inside a longer string (compiled once: a pattern per nonce cost a compile per body).
+_MARKER: Final = re.compile("\x00([0-9a-f]{16})#(\\d+)\x00")
 
 
-def loads(raw: bytes | bytearray) -> Any:
-    """Like `orjson.loads(raw)`, and raises the same errors (with positions in `raw`)."""
+# What `loads` can report about the strings it cut: id(text) -> (text, its bytes in `raw`).
+Spans = dict[int, tuple[str, memoryview]]
+
+
+def loads(raw: bytes | bytearray, spans: Spans | None = None) -> Any:
+    """Like `orjson.loads(raw)`, and raises the same errors (with positions in `raw`).
+
+    `spans`, when given, is filled with every cut string and its bytes in `raw` (a value that
+    is exactly one cut string is that very object): a writer may send those bytes instead of
+    encoding the text again (serving/splice.py)."""
     if len(raw) < MIN_RUN:
         return orjson.loads(raw)
     runs = _runs(raw)
@@ -43,6 +53,7 @@ def loads(raw: bytes | bytearray) -> Any:
     nonce = secrets.token_hex(8)
     pieces: list[bytes | memoryview] = []
     lifted: list[str] = []
+    cut: list[tuple[int, int]] = []
     pos = 0
     for start, stop in runs:
         try:
@@ -51,6 +62,7 @@ def loads(raw: bytes | bytearray) -> Any:
             continue
         pieces += (view[pos:start], b"\\u0000%s#%d\\u0000" % (nonce.encode(), len(lifted)))
         lifted.append(text)
+        cut.append((start, stop))
         pos = stop
     if not lifted:
         return orjson.loads(raw)
@@ -59,12 +71,17 @@ def loads(raw: bytes | bytearray) -> Any:
         data = orjson.loads(b"".join(pieces))
     except orjson.JSONDecodeError:
         return orjson.loads(raw)  # the same verdict, with positions in the text as sent
-    tag = re.compile("\x00" + nonce + r"#(\d+)\x00")
     whole = {f"\x00{nonce}#{i}\x00": text for i, text in enumerate(lifted)}
     try:
-        return _restore(data, tag, whole, lifted)
+        data = _restore(data, nonce, whole, lifted)
     except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024 levels
         return orjson.loads(raw)
+    if spans is not None:
+        spans.update(
+            (id(text), (text, view[start:stop]))
+            for text, (start, stop) in zip(lifted, cut, strict=True)
+        )
+    return data
 
 
 def _runs(raw: bytes | bytearray) -> list[tuple[int, int]]:
@@ -92,29 +109,35 @@ def _runs(raw: bytes | bytearray) -> list[tuple[int, int]]:
     return runs
 
 
-def _restore(node: Any, tag: re.Pattern[str], whole: dict[str, str], lifted: list[str]) -> Any:
+def _restore(node: Any, nonce: str, whole: dict[str, str], lifted: list[str]) -> Any:
     """Puts the runs back in place, in containers as they are (a key may hold one too)."""
     if isinstance(node, str):
-        return _filled(node, tag, whole, lifted) if "\x00" in node else node
+        return _filled(node, nonce, whole, lifted) if "\x00" in node else node
     if isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str | dict | list):
-                node[i] = _restore(value, tag, whole, lifted)
+                node[i] = _restore(value, nonce, whole, lifted)
         return node
     if isinstance(node, dict):
         if any("\x00" in key for key in node):
             return {
-                _restore(k, tag, whole, lifted): _restore(v, tag, whole, lifted)
+                _restore(k, nonce, whole, lifted): _restore(v, nonce, whole, lifted)
                 for k, v in node.items()
             }
         for key, value in node.items():
             if isinstance(value, str | dict | list):
-                node[key] = _restore(value, tag, whole, lifted)
+                node[key] = _restore(value, nonce, whole, lifted)
     return node
 
 
-def _filled(value: str, tag: re.Pattern[str], whole: dict[str, str], lifted: list[str]) -> str:
+def _filled(value: str, nonce: str, whole: dict[str, str], lifted: list[str]) -> str:
     exact = whole.get(value)
     if exact is not None:
         return exact
-    return tag.sub(lambda match: lifted[int(match.group(1))], value)
+
+    def put_back(match: re.Match[str]) -> str:
+        if match.group(1) != nonce:  # the client's own text that only looks like a marker
+            return match.group(0)
+        return lifted[int(match.group(2))]
+
+    return _MARKER.sub(put_back, value)

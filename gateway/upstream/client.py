@@ -20,6 +20,7 @@ from gateway.errors import GatewayError, NotFoundError, UpstreamError, UpstreamT
 from gateway.logs import log_body
 from gateway.translate import lifted_json
 from gateway.translate.response.upstream_errors import to_gateway_error
+from gateway.upstream.body import Body, as_bytes
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
@@ -101,14 +102,14 @@ class GeminiClient:
         return to_gateway_error(response.status, body, response.header("retry-after"))
 
     async def _open(
-        self, method: str, path: str, key: str | None, body: bytes | None, stats: CallStats
+        self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
     ) -> WireResponse:
         """Send with retries; returns a streaming response with a 2xx status.
 
         Only this phase retries: nothing has reached the client yet. The caller bounds it
         with the total deadline."""
         if body is not None and self.settings.log_bodies:
-            log_body(body_log, "upstream_request", body)
+            log_body(body_log, "upstream_request", as_bytes(body))
         attempt = 0
         while True:
             use_key = key if key is not None else (self.keys.pick() or "")
@@ -145,7 +146,7 @@ class GeminiClient:
             await asyncio.sleep(wait)
 
     async def _read_json(
-        self, method: str, path: str, key: str | None, body: bytes | None, stats: CallStats
+        self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
     ) -> dict[str, Any]:
         """One unary call, open and body, under the total deadline."""
         try:
@@ -168,14 +169,14 @@ class GeminiClient:
         return data
 
     async def generate(
-        self, model: str, body: bytes, key: str | None, stats: CallStats | None = None
+        self, model: str, body: Body, key: str | None, stats: CallStats | None = None
     ) -> dict[str, Any]:
         path = self._model_path(model, "generateContent")
         return await self._read_json("POST", path, key, body, stats or CallStats())
 
     @asynccontextmanager
     async def stream(
-        self, model: str, body: bytes, key: str | None, stats: CallStats | None = None
+        self, model: str, body: Body, key: str | None, stats: CallStats | None = None
     ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """Opens the stream (errors before the first event raise here, with their status).
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import httpx
 
     from gateway.config import Settings
+    from gateway.upstream.body import Body
 
 
 class WireResponse(Protocol):
@@ -33,7 +34,7 @@ class WireResponse(Protocol):
 
 class Wire(Protocol):
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body | None
     ) -> WireResponse: ...
 
     @property

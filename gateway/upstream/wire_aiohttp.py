@@ -17,6 +17,7 @@ from yarl import URL
 
 from gateway.config import Settings
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
+from gateway.upstream.body import Body, as_bytes, parts_of, size_of
 
 READ_BUFFER = 256 * 1024  # an image answer is megabytes; fewer, larger reads cost less CPU
 MAX_HEADER_LINE = 64 * 1024  # aiohttp allows 8190 bytes; h11 (under httpx) allowed 64 KiB
@@ -28,15 +29,16 @@ class RequestBody(Payload):
     """The request body, written in pieces with backpressure. Given one 5 MB piece, aiohttp
     joins it with the headers (on Python < 3.12.9 by copying) and the event loop then copies
     what the socket did not take at once: two transient copies of every image request. With
-    a small first piece and a wait for the socket between pieces, neither happens."""
+    a small first piece and a wait for the socket between pieces, neither happens. A body of
+    `Pieces` is written the same way, piece after piece, never joined."""
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: Body) -> None:
         super().__init__(body, content_type="application/json")
-        self._size = len(body)
+        self._length = size_of(body)
+        self._size = self._length
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        body: bytes = self._value
-        return body.decode(encoding, errors)
+        return as_bytes(self._value).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         await self.write_with_length(writer, None)
@@ -44,10 +46,20 @@ class RequestBody(Payload):
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
-        view = memoryview(self._value)[:content_length]
-        await writer.write(view[:1024])
-        for start in range(1024, len(view), PIECE_BYTES):
-            await writer.write(view[start : start + PIECE_BYTES])
+        left = self._length if content_length is None else min(content_length, self._length)
+        first = True
+        for part in parts_of(self._value):
+            view = memoryview(part)[:left]
+            left -= len(view)
+            start = 0
+            if first and len(view) > 1024:
+                await writer.write(view[:1024])
+                start = 1024
+            first = False
+            for offset in range(start, len(view), PIECE_BYTES):
+                await writer.write(view[offset : offset + PIECE_BYTES])
+            if left <= 0:
+                return
 
 
 def upstream_error(exc: BaseException) -> UpstreamError:
@@ -119,7 +131,7 @@ class AiohttpWire:
         return parsed
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body | None
     ) -> AiohttpResponse:
         if self._closed:
             raise UpstreamError("the upstream client is closed")

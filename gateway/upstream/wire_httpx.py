@@ -11,6 +11,7 @@ import httpx
 
 from gateway.config import Settings
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
+from gateway.upstream.body import Body, as_bytes
 
 
 def upstream_error(exc: httpx.HTTPError) -> UpstreamError:
@@ -65,9 +66,10 @@ class HttpxWire:
         )
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self, method: str, url: str, headers: Mapping[str, str], body: Body | None
     ) -> HttpxResponse:
-        request = self._client.build_request(method, url, content=body, headers=headers)
+        content = None if body is None else as_bytes(body)
+        request = self._client.build_request(method, url, content=content, headers=headers)
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:

@@ -15,6 +15,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.cli import http_protocol
+
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
@@ -26,7 +28,10 @@ def serve(app: ASGIApp, **options: Any) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    options.setdefault("timeout_graceful_shutdown", 1)  # the emulator's unary waits ignore us
+    options.setdefault("timeout_graceful_shutdown", 1)
+    options.setdefault(
+        "http", http_protocol()
+    )  # the protocol the CLI serves with  # the emulator's unary waits ignore us
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="auto", loop="asyncio", **options
     )

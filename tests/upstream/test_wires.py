@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
+from gateway.upstream.body import Body, Pieces
 from gateway.upstream.wire import Wire, open_wire
 from gateway.upstream.wire_aiohttp import AiohttpWire
 from gateway.upstream.wire_httpx import HttpxWire
@@ -104,7 +105,7 @@ def make_wire(kind: str, **settings: object) -> Wire:
 WIRES = pytest.mark.parametrize("kind", ["aiohttp", "httpx"])
 
 
-async def read_all(wire: Wire, url: str, body: bytes | None = b"{}") -> tuple[int, bytes]:
+async def read_all(wire: Wire, url: str, body: Body | None = b"{}") -> tuple[int, bytes]:
     answer = await wire.send("POST", url, {"x-goog-api-key": "k-123"}, body)
     try:
         return answer.status, b"".join([chunk async for chunk in answer.chunks()])
@@ -261,6 +262,19 @@ async def test_a_large_body_arrives_whole_with_its_length(kind):
         len(body)
     )
     assert server.seen[1].body == b"{}"
+
+
+@WIRES
+async def test_a_body_in_pieces_arrives_joined_with_its_length(kind):
+    source = os.urandom(2 * 1024 * 1024)
+    parts = (b'{"a": "', memoryview(source)[5 : 1024 * 1024 + 300], b"", b'"}', source[:10])
+    body = Pieces(parts, sum(len(p) for p in parts))
+    async with scripted(lambda path: [response(b"{}")]) as (server, base):
+        wire = make_wire(kind)
+        assert await read_all(wire, base + "/pieces", body) == (200, b"{}")
+        await wire.aclose()
+    assert server.seen[0].body == body.joined()
+    assert server.seen[0].headers["content-length"] == str(body.size)
 
 
 def test_the_aiohttp_wire_verifies_tls_against_a_ca_bundle():

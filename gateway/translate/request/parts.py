@@ -66,7 +66,7 @@ def inline(mime: str, data: str) -> Json:
 def image_url_part(url: str, param: str, resolved: Resolved) -> Json:
     kind = url_kind(url, resolved.hosted_base)
     if kind == "data":
-        parsed = parse_data_url(url)
+        parsed = parse_data_url(url, resolved.payload_of(url))
         if parsed is None:
             raise InvalidImageUrlError(
                 "invalid data URL: expected 'data:<mime>;base64,<payload>'", param=param

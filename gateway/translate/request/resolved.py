@@ -12,6 +12,14 @@ class Resolved:
     images: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # url -> (mime, base64)
     turns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # cache key -> turn record
     hosted_base: str | None = None  # our own public URL, to recognise hosted image URLs
+    # Data URLs the shell split while reading the body, by identity: id(url) -> (url, payload).
+    # Translation uses that payload instead of slicing its own copy; the shell recognises it
+    # (the same object) when it writes the Gemini body (serving/splice.py).
+    payloads: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+
+    def payload_of(self, url: str) -> str | None:
+        known = self.payloads.get(id(url))
+        return known[1] if known is not None and known[0] is url else None
 
 
 @dataclass(frozen=True, slots=True)
