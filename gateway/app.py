@@ -36,6 +36,7 @@ from gateway.routes.health import healthz, metrics, readyz
 from gateway.routes.images import images_edits, images_generations
 from gateway.routes.models import get_model, list_models
 from gateway.routes.openapi import openapi_document
+from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
 from gateway.state.hosted_images import HostedImages
 from gateway.state.store import open_store
@@ -230,7 +231,7 @@ def build_app(
             fetcher,
             hosted,
             metrics_,
-            asyncio.Semaphore(settings.max_concurrent_large),
+            LargeBodyGate(settings.max_concurrent_large),
         )
         try:
             yield {}

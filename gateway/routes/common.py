@@ -21,6 +21,7 @@ from gateway.errors import (
     UnsupportedMediaTypeError,
     to_envelope,
 )
+from gateway.serving.body_gate import LargeBodyGate
 from gateway.translate import lifted_json
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -60,43 +61,24 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 LARGE_BODY_BYTES = 1024 * 1024
-# A large upload still arriving after this long lets go of its place and finishes reading
-# without one: slow clients cannot keep fast ones waiting; slow bodies cost little memory.
-SLOW_UPLOAD_SECONDS = 2.0
 
 
 async def read_json(
     request: Request,
     limit: int,
-    gate: asyncio.Semaphore | None = None,
+    gate: LargeBodyGate | None = None,
     spans: lifted_json.Spans | None = None,
 ) -> Any:
-    """The parsed body. A large one (declared size) starts reading only with a place under
-    `gate` (until then it waits unread in the socket, costing no memory here) and is parsed
-    with one; an upload slower than SLOW_UPLOAD_SECONDS gives its place up meanwhile. `spans`
-    is filled as `lifted_json.loads` does."""
+    """The parsed body. A large one (declared size) is read and parsed with a place under
+    `gate` (serving/body_gate.py); until it has one it waits unread in the socket. `spans` is
+    filled as `lifted_json.loads` does."""
     declared = request.headers.get("content-length", "")
     if gate is None or not declared.isdigit() or int(declared) < LARGE_BODY_BYTES:
         return _parse_json(await _read_json_body(request, limit), spans)
-    await gate.acquire()
-    held = True
-
-    def let_go() -> None:
-        nonlocal held
-        if held:
-            held = False
-            gate.release()
-
-    timer = asyncio.get_running_loop().call_later(SLOW_UPLOAD_SECONDS, let_go)
-    try:
+    async with gate.place() as place:
         body = await _read_json_body(request, limit)
-        if not held:
-            await gate.acquire()
-            held = True
+        await place.back()
         return _parse_json(body, spans)
-    finally:
-        timer.cancel()
-        let_go()
 
 
 async def _read_json_body(request: Request, limit: int) -> bytes:

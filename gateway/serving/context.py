@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from gateway.config import Settings
 from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
+from gateway.serving.body_gate import LargeBodyGate
 from gateway.state.hosted_images import HostedImages
 from gateway.state.store import TurnStore
 from gateway.translate.lifted_json import Spans
@@ -26,7 +26,7 @@ class Services:
     metrics: Metrics
     # Places for reading and parsing a large body (settings.max_concurrent_large): bounds
     # peak memory; on one core it costs no throughput (parsing is CPU).
-    large_bodies: asyncio.Semaphore
+    large_bodies: LargeBodyGate
     drain: Drain = field(default_factory=lambda: Drain())
 
 

@@ -7,7 +7,9 @@ URL's payload is cut once for translation (Resolved.payloads); when the Gemini b
 any `inlineData.data` that is that same object is sent as its bytes from the request, and only
 the rest of the body is encoded.
 
-The result equals `orjson.dumps(body)` byte for byte, save one case: a payload holding a raw
+Spliced pieces keep the request buffer alive until Gemini answers, so they are used only when
+they are at least half of it. The result equals `orjson.dumps(body)` byte for byte, save one
+case: a payload holding a raw
 control character, which JSON forbids. orjson would escape it; here it goes out as sent and
 Gemini refuses the request as invalid JSON (400), as a strict reader here would have.
 """
@@ -65,13 +67,13 @@ def encode(body: dict[str, Any], sources: dict[int, tuple[str, memoryview]]) -> 
         if known is not None and known[0] is data and isinstance(data, str):
             blob["data"] = f"{marker}{len(swapped)}."
             swapped.append((blob, data))
-    if not swapped:
+    if not swapped or not _worth_keeping(swapped, sources):
+        _put_back(swapped)
         return orjson.dumps(body)
     try:
         skeleton = orjson.dumps(body)
     finally:
-        for blob, data in swapped:
-            blob["data"] = data  # the body stays as translation made it (retries, budget)
+        _put_back(swapped)
     frame = memoryview(skeleton)
     parts: list[bytes | memoryview] = []
     pos = 0
@@ -84,6 +86,22 @@ def encode(body: dict[str, Any], sources: dict[int, tuple[str, memoryview]]) -> 
         pos = at + len(tag) - 1
     parts.append(frame[pos:])
     return Pieces(tuple(parts), sum(len(part) for part in parts))
+
+
+def _put_back(swapped: list[tuple[dict[str, Any], str]]) -> None:
+    for blob, data in swapped:
+        blob["data"] = data  # the body stays as translation made it (retries, budget)
+
+
+def _worth_keeping(
+    swapped: list[tuple[dict[str, Any], str]], sources: dict[int, tuple[str, memoryview]]
+) -> bool:
+    """Spliced pieces keep the whole request buffer alive until Gemini has answered: worth it
+    only when they are most of it (not when the history budget dropped most images)."""
+    views = [sources[key][1] for key in {id(data) for _, data in swapped}]
+    buffer = views[0].obj
+    held = len(buffer) if isinstance(buffer, bytes | bytearray) else 0
+    return sum(len(view) for view in views) * 2 >= held
 
 
 def _inline_blobs(body: dict[str, Any]) -> list[dict[str, Any]]:

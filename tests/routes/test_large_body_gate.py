@@ -1,8 +1,11 @@
-"""Large bodies are read only with a place under the gate; small ones never wait for it."""
+"""Large bodies are read only with a place under the gate; small ones never wait for it; slow
+uploads give their place up, but never more of them than the gate has places."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import orjson
@@ -11,11 +14,12 @@ from starlette.requests import Request
 
 from gateway.config import load_settings
 from gateway.errors import InvalidRequestError, RequestTooLargeError
-from gateway.routes import common
 from gateway.routes.common import LARGE_BODY_BYTES, read_json
+from gateway.serving.body_gate import LargeBodyGate, Place
 from tests.conftest import make_settings, running_app
 
 pytestmark = pytest.mark.anyio
+BIG = orjson.dumps({"text": "x" * LARGE_BODY_BYTES})
 
 
 def request_with(body: bytes, pulls: list[int]) -> Request:
@@ -25,27 +29,6 @@ def request_with(body: bytes, pulls: list[int]) -> Request:
 
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     return Request({"type": "http", "method": "POST", "headers": headers}, receive)
-
-
-async def test_a_large_body_waits_unread_while_the_gate_is_full():
-    gate = asyncio.Semaphore(1)
-    big = orjson.dumps({"text": "x" * LARGE_BODY_BYTES})
-    pulls: list[int] = []
-    await gate.acquire()
-    reading = asyncio.create_task(read_json(request_with(big, pulls), 2 * len(big), gate))
-    await asyncio.sleep(0.05)
-    assert pulls == [] and not reading.done()
-    gate.release()
-    assert (await reading)["text"] == "x" * LARGE_BODY_BYTES
-    assert pulls == [len(big)]
-
-
-async def test_a_small_body_is_read_even_when_the_gate_is_full():
-    gate = asyncio.Semaphore(1)
-    await gate.acquire()
-    pulls: list[int] = []
-    body = await asyncio.wait_for(read_json(request_with(b'{"a": 1}', pulls), 1024, gate), 1)
-    assert body == {"a": 1}
 
 
 def stalled_request(body: bytes, resume: asyncio.Event) -> Request:
@@ -61,29 +44,79 @@ def stalled_request(body: bytes, resume: asyncio.Event) -> Request:
     return Request({"type": "http", "method": "POST", "headers": headers}, receive)
 
 
-async def test_a_slow_upload_gives_its_place_up_and_takes_one_back_to_parse(monkeypatch):
-    monkeypatch.setattr(common, "SLOW_UPLOAD_SECONDS", 0.05)
-    gate = asyncio.Semaphore(1)
-    big = orjson.dumps({"text": "y" * LARGE_BODY_BYTES})
+@asynccontextmanager
+async def occupied(gate: LargeBodyGate) -> AsyncIterator[Place]:
+    """Holds one of the gate's places for the duration."""
+    async with gate.place() as place:
+        await place.back()  # keeps it: no timer left to give it up
+        yield place
+
+
+async def test_a_large_body_waits_unread_while_the_gate_is_full():
+    gate = LargeBodyGate(1)
+    pulls: list[int] = []
+    async with occupied(gate):
+        reading = asyncio.create_task(read_json(request_with(BIG, pulls), 2 * len(BIG), gate))
+        await asyncio.sleep(0.05)
+        assert pulls == [] and not reading.done()
+    assert (await reading)["text"] == "x" * LARGE_BODY_BYTES
+    assert pulls == [len(BIG)] and not gate.full
+
+
+async def test_a_small_body_is_read_even_when_the_gate_is_full():
+    gate = LargeBodyGate(1)
+    async with occupied(gate):
+        body = await asyncio.wait_for(read_json(request_with(b'{"a": 1}', []), 1024, gate), 1)
+    assert body == {"a": 1}
+
+
+async def test_a_slow_upload_gives_its_place_up_and_takes_one_back_to_parse():
+    gate = LargeBodyGate(1, slow_seconds=0.05)
     resume = asyncio.Event()
-    slow = asyncio.create_task(read_json(stalled_request(big, resume), 2 * len(big), gate))
+    slow = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
     await asyncio.sleep(0.01)
-    assert gate.locked()  # the slow upload holds the only place...
-    fast = await asyncio.wait_for(read_json(request_with(big, []), 2 * len(big), gate), 1)
-    assert fast["text"] == "y" * LARGE_BODY_BYTES  # ...until it has been slow for too long
+    assert gate.full  # the slow upload holds the only place...
+    fast = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 1)
+    assert fast["text"] == "x" * LARGE_BODY_BYTES  # ...until it has been slow for too long
+    assert gate.placeless == 1
     resume.set()
-    assert (await slow)["text"] == "y" * LARGE_BODY_BYTES
-    assert not gate.locked()
+    assert (await slow)["text"] == "x" * LARGE_BODY_BYTES
+    assert not gate.full and gate.placeless == 0
 
 
-async def test_the_place_comes_back_when_reading_fails():
-    gate = asyncio.Semaphore(1)
-    big = b'{"text": "' + b"z" * LARGE_BODY_BYTES + b'"'  # truncated JSON
+async def test_no_more_bodies_go_without_a_place_than_the_gate_has_places():
+    gate = LargeBodyGate(1, slow_seconds=0.05)
+    resume = asyncio.Event()
+    first = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
+    await asyncio.sleep(0.1)  # first has given its place up
+    second = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
+    await asyncio.sleep(0.2)  # second is slow too, but the one placeless slot is taken
+    assert gate.placeless == 1 and gate.full
+    pulls: list[int] = []
+    third = asyncio.create_task(read_json(request_with(BIG, pulls), 2 * len(BIG), gate))
+    await asyncio.sleep(0.05)
+    assert pulls == []  # waits unread: at most two bodies in memory with one place
+    resume.set()
+    for reading in (first, second, third):
+        assert (await asyncio.wait_for(reading, 2))["text"] == "x" * LARGE_BODY_BYTES
+    assert not gate.full and gate.placeless == 0
+
+
+async def test_the_place_comes_back_when_reading_fails_or_is_cancelled():
+    gate = LargeBodyGate(1, slow_seconds=0.05)
+    truncated = b'{"text": "' + b"z" * LARGE_BODY_BYTES + b'"'
     with pytest.raises(InvalidRequestError):
-        await read_json(request_with(big, []), 2 * len(big), gate)
+        await read_json(request_with(truncated, []), 2 * len(truncated), gate)
     with pytest.raises(RequestTooLargeError):
-        await read_json(request_with(big, []), LARGE_BODY_BYTES, gate)
-    assert not gate.locked()
+        await read_json(request_with(truncated, []), LARGE_BODY_BYTES, gate)
+    stalled = asyncio.create_task(
+        read_json(stalled_request(BIG, asyncio.Event()), 2 * len(BIG), gate)
+    )
+    await asyncio.sleep(0.1)  # placeless by now
+    stalled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stalled
+    assert not gate.full and gate.placeless == 0
 
 
 def unreachable(request: httpx.Request) -> httpx.Response:
@@ -95,9 +128,7 @@ async def test_the_number_of_places_comes_from_the_settings():
         make_settings(max_concurrent_large=2), httpx.MockTransport(unreachable)
     ) as app:
         gate = app.state.services.large_bodies
-        await gate.acquire()
-        await gate.acquire()
-        assert gate.locked()
+        assert isinstance(gate, LargeBodyGate) and gate.places == 2
     assert load_settings({}).max_concurrent_large == 4
     assert load_settings({"GATEWAY_MAX_CONCURRENT_LARGE": "2"}).max_concurrent_large == 2
     with pytest.raises(ValueError, match="at least 1"):

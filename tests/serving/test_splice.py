@@ -59,15 +59,25 @@ def test_images_go_out_as_the_request_bytes_and_the_body_is_unchanged():
     validate_gemini_request(orjson.loads(encoded.joined()))
 
 
-def test_raw_base64_of_audio_and_files_is_spliced_too():
+def test_audio_and_files_are_spliced_too():
     audio = {"type": "input_audio", "input_audio": {"data": b64(60_000), "format": "wav"}}
     pdf = {"type": "file", "file": {"file_data": b64(60_000), "filename": "a.pdf"}}
-    raw = request_bytes([], [audio, pdf])
+    url = f"data:application/pdf;base64,{b64(60_000)}"
+    pdf_url = {"type": "file", "file": {"file_data": url, "filename": "b.pdf"}}
+    raw = request_bytes([], [audio, pdf, pdf_url])
     body, splices = translated(raw)
     encoded = splice.encode(body, splices.sources)
     assert isinstance(encoded, Pieces)
     assert encoded.joined() == orjson.dumps(body)
-    assert sum(isinstance(p, memoryview) and p.obj is raw for p in encoded.parts) == 2
+    assert sum(isinstance(p, memoryview) and p.obj is raw for p in encoded.parts) == 3
+
+
+def test_a_few_payloads_left_of_a_large_request_are_encoded_not_kept_with_it():
+    raw = request_bytes([f"data:image/png;base64,{b64(100_000)}" for _ in range(4)])
+    body, splices = translated(raw)
+    del body["contents"][0]["parts"][2:]  # e.g. the history budget dropped three of four
+    encoded = splice.encode(body, splices.sources)
+    assert encoded == orjson.dumps(body)  # bytes: the 530 kB request is not held for 130 kB
 
 
 def test_without_long_payloads_the_body_is_plain_bytes():

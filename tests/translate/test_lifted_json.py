@@ -166,3 +166,9 @@ def test_nesting_deeper_than_pythons_stack_still_parses():
         (node,) = node
         depth += 1
     assert (depth, node) == (1000, PNG)
+
+
+def test_text_that_looks_like_a_marker_before_a_cut_run_stays_as_sent():
+    look_alike = b"\\u0000abcdef0123456789#\\u0035"  # NUL, 16 hex digits, "#5"
+    raw = b'{"s": "' + look_alike + b"A" * lifted_json.MIN_RUN + b'"}'
+    assert lifted_json.loads(raw) == orjson.loads(raw)

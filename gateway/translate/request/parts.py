@@ -110,11 +110,11 @@ def audio_part(part: Json, param: str) -> Json:
     return inline(mime, audio["data"])
 
 
-def file_part(part: Json, param: str) -> Json:
+def file_part(part: Json, param: str, resolved: Resolved) -> Json:
     spec = part["file"]
     data = spec.get("file_data")
     if isinstance(data, str) and data:
-        parsed = parse_data_url(data)
+        parsed = parse_data_url(data, resolved.payload_of(data))
         if parsed is not None:
             return inline(parsed.mime_type, parsed.data)
         mime = guess_mime(str(spec.get("filename") or "")) or "application/pdf"
@@ -139,5 +139,5 @@ def to_gemini_user_part(part: Json | str, param: str, resolved: Resolved) -> Jso
     if kind == "input_audio":
         return audio_part(part, param)
     if kind == "file":
-        return file_part(part, param)
+        return file_part(part, param, resolved)
     return None
