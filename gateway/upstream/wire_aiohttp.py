@@ -6,6 +6,7 @@ certificates (python.org builds on macOS) still verifies Google's certificate.""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Mapping
 
@@ -32,10 +33,11 @@ class RequestBody(Payload):
     a small first piece and a wait for the socket between pieces, neither happens. A body of
     `Pieces` is written the same way, piece after piece, never joined."""
 
-    def __init__(self, body: Body) -> None:
+    def __init__(self, body: Body, write_timeout: float) -> None:
         super().__init__(body, content_type="application/json")
         self._length = size_of(body)
         self._size = self._length
+        self._write_timeout = write_timeout
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         return as_bytes(self._value).decode(encoding, errors)
@@ -53,13 +55,19 @@ class RequestBody(Payload):
             left -= len(view)
             start = 0
             if first and len(view) > 1024:
-                await writer.write(view[:1024])
+                await self._write(writer, view[:1024])
                 start = 1024
             first = False
             for offset in range(start, len(view), PIECE_BYTES):
-                await writer.write(view[offset : offset + PIECE_BYTES])
+                await self._write(writer, view[offset : offset + PIECE_BYTES])
             if left <= 0:
                 return
+
+    async def _write(self, writer: AbstractStreamWriter, piece: memoryview) -> None:
+        """aiohttp has no write timeout: an upstream that stops reading would hold the call
+        until the total deadline. Each piece gets the read timeout, as httpx's write did."""
+        async with asyncio.timeout(self._write_timeout):
+            await writer.write(piece)
 
 
 def upstream_error(exc: BaseException) -> UpstreamError:
@@ -140,7 +148,7 @@ class AiohttpWire:
             response = await session.request(
                 method,
                 self._url(url),
-                data=None if body is None else RequestBody(body),
+                data=None if body is None else RequestBody(body, self._settings.read_timeout),
                 headers=headers,
                 allow_redirects=False,
             )
