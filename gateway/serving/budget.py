@@ -13,7 +13,14 @@ import anyio.to_thread
 from gateway.media import downsample
 from gateway.serving.context import CallContext, Services
 from gateway.serving.resolve import report
-from gateway.translate.budget import BudgetOutcome, Shrunk, first_pass, history_policy, second_pass
+from gateway.translate.budget import (
+    BudgetOutcome,
+    HistoryPolicy,
+    Shrunk,
+    first_pass,
+    history_policy,
+    second_pass,
+)
 from gateway.translate.parse import ChatRequest
 
 log = logging.getLogger("gateway.serving")
@@ -32,14 +39,23 @@ def header_value(outcome: BudgetOutcome, shrink_unavailable: bool) -> str:
     return ";".join(items)
 
 
-async def fit_history(body: Json, chat: ChatRequest, call: CallContext, services: Services) -> Json:
+def _policy(chat: ChatRequest, services: Services) -> HistoryPolicy | None:
     settings = services.settings
-    policy = history_policy(
+    return history_policy(
         chat.google,
         settings.history_budget,
         settings.history_keep_turns,
         settings.history_max_tokens,
     )
+
+
+def budget_off(chat: ChatRequest, services: Services) -> bool:
+    """No history budget for this request: nothing will read image payloads in the body."""
+    return _policy(chat, services) is None
+
+
+async def fit_history(body: Json, chat: ChatRequest, call: CallContext, services: Services) -> Json:
+    policy = _policy(chat, services)
     if policy is None:
         return body
     can_shrink = downsample.available()

@@ -13,7 +13,7 @@ import orjson
 
 from gateway.errors import InvalidRequestError
 from gateway.serving import splice
-from gateway.serving.budget import fit_history
+from gateway.serving.budget import budget_off, fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report, resolve
 from gateway.translate.parse import ChatRequest, parse_chat_request
@@ -51,8 +51,9 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
 
 
 async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
-    splices = splice.from_spans(owned.take_spans())
     chat = parse_chat_request(owned.take())
+    # Payloads are read before the body is written only by the history budget.
+    splices = splice.from_spans(owned.take_spans(), stand_ins=budget_off(chat, services))
     call.model = chat.model
     options = view_options(chat, services)
     needs = inputs_needed(chat, options)

@@ -29,8 +29,9 @@ class DataUrl:
 def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
     """`data:<mime>[;params];base64,<payload>` → DataUrl; anything else → None.
 
-    `payload`, when known (Resolved.payload_of), is that part of `url` already cut out: it is
-    used instead of a new slice, a copy of megabytes."""
+    `payload`, when known (Resolved.payload_of), stands for the part of `url` after the comma:
+    that text already cut out, or a stand-in the shell writes out as that text
+    (serving/splice.py). Either saves a new slice, a copy of megabytes."""
     if not url.startswith("data:"):
         return None
     comma = url.find(",", 5, 512)
@@ -43,18 +44,17 @@ def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
     mime = pieces[0]
     if not _MIME_RE.match(mime):
         return None
-    if payload is not None and len(payload) == len(url) - comma - 1:
-        data = payload
-    else:
-        data = url[comma + 1 :]
-    if not data or not _looks_like_base64(data):
+    start = comma + 1
+    if start >= len(url) or not _looks_like_base64(url, start):
         return None
-    return DataUrl(mime, data)
+    return DataUrl(mime, url[start:] if payload is None else payload)
 
 
-def _looks_like_base64(data: str) -> bool:
+def _looks_like_base64(url: str, start: int) -> bool:
     """Checks the ends of the payload only: a full scan would touch every byte of every image."""
-    return set(data[:64]) <= _B64_CHARS and set(data[-64:]) <= _B64_CHARS
+    head = url[start : start + 64]
+    tail = url[max(start, len(url) - 64) :]
+    return set(head) <= _B64_CHARS and set(tail) <= _B64_CHARS
 
 
 def to_data_url(mime_type: str, data: str) -> str:

@@ -51,3 +51,34 @@ async def test_streamed_image_chat(stack):
     assert finish == "stop"
     assert len(images) == 1
     assert images[0]["image_url"]["url"] in content
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_large_images_reach_gemini_byte_for_byte(stack, stream):
+    """Payloads of this size are spliced from the request bytes (serving/splice.py)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    noisy = Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3))
+    out = io.BytesIO()
+    noisy.save(out, format="PNG")
+    payloads = [base64.b64encode(out.getvalue()).decode(), base64.b64encode(b"x" * 90).decode()]
+    content = [{"type": "text", "text": "describe these"}] + [
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{p}"}}
+        for p in (payloads[0], payloads[1], payloads[0])
+    ]
+    client = stack.openai()
+    reply = await client.chat.completions.create(
+        model="gemini-2.5-flash", messages=[{"role": "user", "content": content}], stream=stream
+    )
+    if stream:
+        async for _ in reply:
+            pass
+    sent = stack.upstream_bodies()[-1]["contents"][-1]["parts"]
+    assert [p["inlineData"]["data"] for p in sent if "inlineData" in p] == [
+        payloads[0],
+        payloads[1],
+        payloads[0],
+    ]

@@ -32,11 +32,11 @@ def request_bytes(images: list[str], extra: list[dict[str, Any]] | None = None) 
     return orjson.dumps({"model": "gemini-2.5-flash", "messages": messages})
 
 
-def translated(raw: bytes) -> tuple[dict[str, Any], splice.Splices]:
+def translated(raw: bytes, stand_ins: bool = False) -> tuple[dict[str, Any], splice.Splices]:
     """The same steps as serving.chat.prepare, without the I/O."""
     spans: lifted_json.Spans = {}
     data = lifted_json.loads(raw, spans)
-    splices = splice.from_spans(spans)
+    splices = splice.from_spans(spans, stand_ins)
     chat = parse_chat_request(data)
     options = ViewOptions()
     inputs_needed(chat, options)
@@ -112,3 +112,35 @@ def test_a_raw_control_character_goes_out_as_sent():
     body, splices = translated(raw)
     joined = as_bytes(splice.encode(body, splices.sources))
     assert b"A\x01A" in joined and joined.replace(b"\x01", b"\\u0001") == orjson.dumps(body)
+
+
+def test_stand_ins_go_out_as_the_payloads_they_stand_for():
+    images = [f"data:image/png;base64,{b64(90_000)}", f"data:image/webp;base64,{b64(30_000)}"]
+    small = f"data:image/png;base64,{b64(3_000)}"
+    raw = request_bytes([images[0], small, images[1]])
+    expected = orjson.dumps(translated(raw)[0])  # with the payloads themselves
+    body, splices = translated(raw, stand_ins=True)
+    sent = [p["inlineData"]["data"] for p in body["contents"][0]["parts"][1:]]
+    assert [len(d) for d in sent] == [len("[payload 0]"), 4_000, len("[payload 1]")]
+    encoded = splice.encode(body, splices.sources)
+    assert isinstance(encoded, Pieces) and encoded.joined() == expected
+
+
+def test_stand_ins_are_written_out_when_splicing_would_hold_the_request():
+    long_text = {"type": "text", "text": "A" * 600_000}  # a cut run that is no payload
+    raw = request_bytes([f"data:image/png;base64,{b64(60_000)}"], [long_text])
+    expected = orjson.dumps(translated(raw)[0])
+    body, splices = translated(raw, stand_ins=True)
+    assert splice.encode(body, splices.sources) == expected  # plain bytes, payload as text
+
+
+def test_stand_ins_are_found_wherever_translation_put_them():
+    raw = request_bytes([f"data:image/png;base64,{b64(60_000)}"])
+    body, splices = translated(raw, stand_ins=True)
+    part = body["contents"][0]["parts"].pop(1)
+    body["systemInstruction"] = {"parts": [{"text": "x"}, part]}  # somewhere else entirely
+    encoded = as_bytes(splice.encode(body, splices.sources))
+    assert (
+        orjson.loads(encoded)["systemInstruction"]["parts"][1]["inlineData"]["data"]
+        == (orjson.loads(raw)["messages"][0]["content"][1]["image_url"]["url"].split(",")[1])
+    )

@@ -13,8 +13,9 @@ class Resolved:
     turns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # cache key -> turn record
     hosted_base: str | None = None  # our own public URL, to recognise hosted image URLs
     # Data URLs the shell split while reading the body, by identity: id(url) -> (url, payload).
-    # Translation uses that payload instead of slicing its own copy; the shell recognises it
-    # (the same object) when it writes the Gemini body (serving/splice.py).
+    # Translation puts that payload (the text, or a stand-in when nothing reads payloads
+    # before the body is written) into `inlineData.data` instead of slicing its own copy; the
+    # shell recognises the same object when it writes the Gemini body (serving/splice.py).
     payloads: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
     def payload_of(self, url: str) -> str | None:
