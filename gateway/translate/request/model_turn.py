@@ -387,6 +387,7 @@ def keys_for_assistant(message: Json, prefix: str, options: ViewOptions) -> list
 def to_gemini_model_turn(
     message: Json, param: str, prefix: str, resolved: Resolved, options: ViewOptions
 ) -> ModelTurn:
+    resolved = resolved.without_payloads()  # images here are compared by their text
     carrier = carrier_of(message)
     if carrier is not None:
         turn = _from_carrier(message, carrier, param, resolved, options)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -17,6 +17,11 @@ class Resolved:
     # before the body is written) into `inlineData.data` instead of slicing its own copy; the
     # shell recognises the same object when it writes the Gemini body (serving/splice.py).
     payloads: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+
+    def without_payloads(self) -> Resolved:
+        """For assistant turns: their images are compared by content (fingerprints, the
+        carrier check), so they need the text itself, never a stand-in."""
+        return replace(self, payloads={}) if self.payloads else self
 
     def payload_of(self, url: str) -> str | None:
         known = self.payloads.get(id(url))
