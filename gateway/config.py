@@ -43,9 +43,9 @@ class Settings:
     client_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 100 * 1024 * 1024
-    # Bodies of 1 MiB or more read and parsed at once (each is held two or three times over
-    # while parsed); 4 measured the lowest peak memory at no cost in throughput on one core.
-    max_concurrent_large: int = 4
+    # Bodies of 1 MiB or more read and parsed at once; uploads slower than a quarter second read
+    # on without a place (serving/body_gate.py). One measured least CPU and memory on one core.
+    max_concurrent_large: int = 1
     # Images
     image_markdown: bool = True
     thought_images: bool = False

@@ -1,13 +1,15 @@
-"""Places for reading and parsing large request bodies: bounds the memory they take at once.
+"""Places for reading and parsing large request bodies: bounds their memory and keeps the
+work on one body together.
 
 A body being parsed is held two or three times over, so at most `places` large bodies are read
-and parsed together; the others wait unread in their sockets, costing nothing here. On one
-core this costs no throughput (parsing is CPU work).
+and parsed together; the others wait unread in their sockets, costing nothing here. Parsing is
+CPU work, so on one core a single place loses no throughput, and a body read and parsed while
+its bytes are still in the CPU caches costs ~12 % less than four interleaved (img4 benchmark).
 
-A slow upload must not keep fast ones waiting, so after `slow_seconds` it gives its place up
-and reads on without one, then takes a place back to parse. Bodies held without a place are
-capped too (`places` of them), so memory stays bounded by twice `places` bodies: when that cap
-is full, a slow upload keeps its place.
+A place is for a body arriving at local-network speed. An upload still arriving after
+`slow_seconds` gives its place up and reads on without one (its pace is the network's, not
+ours), then takes a place back to parse. Bodies held without a place are capped too
+(`placeless_cap`), so memory stays bounded: when that cap is full, a slow upload keeps its place.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-SLOW_UPLOAD_SECONDS = 2.0
+SLOW_UPLOAD_SECONDS = 0.25
+PLACELESS_CAP = 8
 
 
 class LargeBodyGate:
-    def __init__(self, places: int, slow_seconds: float = SLOW_UPLOAD_SECONDS) -> None:
+    def __init__(
+        self,
+        places: int,
+        slow_seconds: float = SLOW_UPLOAD_SECONDS,
+        placeless_cap: int = PLACELESS_CAP,
+    ) -> None:
         self.places = places
         self.slow_seconds = slow_seconds
+        self.placeless_cap = placeless_cap
         self._free = asyncio.Semaphore(places)
         self.placeless = 0  # bodies being read (or waiting to be parsed) without a place
 
@@ -55,7 +64,7 @@ class Place:
         gate = self._gate
         if not self._held:
             return
-        if gate.placeless >= gate.places:  # the cap is full: keep the place, look again later
+        if gate.placeless >= gate.placeless_cap:  # full: keep the place, look again later
             self._timer = asyncio.get_running_loop().call_later(gate.slow_seconds, self._slow)
             return
         self._held, self._placeless = False, True

@@ -1,5 +1,5 @@
 """Large bodies are read only with a place under the gate; small ones never wait for it; slow
-uploads give their place up, but never more of them than the gate has places."""
+uploads give their place up, but never more of them than the cap allows."""
 
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ async def test_a_slow_upload_gives_its_place_up_and_takes_one_back_to_parse():
     assert not gate.full and gate.placeless == 0
 
 
-async def test_no_more_bodies_go_without_a_place_than_the_gate_has_places():
-    gate = LargeBodyGate(1, slow_seconds=0.05)
+async def test_no_more_bodies_go_without_a_place_than_the_cap_allows():
+    gate = LargeBodyGate(1, slow_seconds=0.05, placeless_cap=1)
     resume = asyncio.Event()
     first = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
     await asyncio.sleep(0.1)  # first has given its place up
@@ -129,7 +129,7 @@ async def test_the_number_of_places_comes_from_the_settings():
     ) as app:
         gate = app.state.services.large_bodies
         assert isinstance(gate, LargeBodyGate) and gate.places == 2
-    assert load_settings({}).max_concurrent_large == 4
+    assert load_settings({}).max_concurrent_large == 1
     assert load_settings({"GATEWAY_MAX_CONCURRENT_LARGE": "2"}).max_concurrent_large == 2
     with pytest.raises(ValueError, match="at least 1"):
         load_settings({"GATEWAY_MAX_CONCURRENT_LARGE": "0"})
