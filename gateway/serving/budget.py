@@ -39,7 +39,9 @@ def header_value(outcome: BudgetOutcome, shrink_unavailable: bool) -> str:
     return ";".join(items)
 
 
-def _policy(chat: ChatRequest, services: Services) -> HistoryPolicy | None:
+def budget_policy(chat: ChatRequest, services: Services) -> HistoryPolicy | None:
+    """This request's history budget (None when off: then nothing reads image payloads in
+    the body before it is written, serving/splice.py)."""
     settings = services.settings
     return history_policy(
         chat.google,
@@ -49,13 +51,13 @@ def _policy(chat: ChatRequest, services: Services) -> HistoryPolicy | None:
     )
 
 
-def budget_off(chat: ChatRequest, services: Services) -> bool:
-    """No history budget for this request: nothing will read image payloads in the body."""
-    return _policy(chat, services) is None
-
-
-async def fit_history(body: Json, chat: ChatRequest, call: CallContext, services: Services) -> Json:
-    policy = _policy(chat, services)
+async def fit_history(
+    body: Json,
+    chat: ChatRequest,
+    policy: HistoryPolicy | None,
+    call: CallContext,
+    services: Services,
+) -> Json:
     if policy is None:
         return body
     can_shrink = downsample.available()

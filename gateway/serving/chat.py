@@ -13,7 +13,7 @@ import orjson
 
 from gateway.errors import InvalidRequestError
 from gateway.serving import splice
-from gateway.serving.budget import budget_off, fit_history
+from gateway.serving.budget import budget_policy, fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report, resolve
 from gateway.translate.parse import ChatRequest, parse_chat_request
@@ -52,8 +52,9 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
 
 async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
     chat = parse_chat_request(owned.take())
+    policy = budget_policy(chat, services)
     # Payloads are read before the body is written only by the history budget.
-    splices = splice.from_spans(owned.take_spans(), stand_ins=budget_off(chat, services))
+    splices = splice.from_spans(owned.take_spans(), stand_ins=policy is None)
     call.model = chat.model
     options = view_options(chat, services)
     needs = inputs_needed(chat, options)
@@ -61,7 +62,7 @@ async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Pr
     gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
-    body = await fit_history(gemini.body, chat, call, services)
+    body = await fit_history(gemini.body, chat, policy, call, services)
     prefix = chat.prefixes[-1]
     try:
         encoded = splice.encode(body, splices.sources)

@@ -26,11 +26,11 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
+from gateway.translate.data_urls import HEADER_LIMIT
 from gateway.translate.lifted_json import Spans
 from gateway.upstream.body import Body, Pieces
 
 MIN_SPLICE: Final = 16 * 1024  # shorter payloads are cheaper to encode than to splice
-MAX_HEADER: Final = 512  # where parse_data_url looks for the comma
 
 
 class Source(NamedTuple):
@@ -55,7 +55,7 @@ def from_spans(spans: Spans, stand_ins: bool = False) -> Splices:
     for text, raw in spans.values():
         payload, where, stand_in = text, raw, False
         if text.startswith("data:"):
-            comma = text.find(",", 5, MAX_HEADER)
+            comma = text.find(",", 5, HEADER_LIMIT)
             if comma < 0:
                 continue
             # The text is ASCII (the reader only cuts ASCII), so characters are bytes.

@@ -18,6 +18,7 @@ _MIME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 MARKDOWN_IMAGE_RE: Final = re.compile(r"!\[[^\[\]\n]{0,200}\]\((data:[^)\s]+|https?://[^)\s]+)\)")
 IMAGE_SEPARATOR: Final = "\n\n"
 SAMPLE: Final = 16 * 1024
+HEADER_LIMIT: Final = 512  # the comma of a data URL comes within this many characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
     (serving/splice.py). Either saves a new slice, a copy of megabytes."""
     if not url.startswith("data:"):
         return None
-    comma = url.find(",", 5, 512)
+    comma = url.find(",", 5, HEADER_LIMIT)
     if comma < 0:
         return None
     header = url[5:comma].lower()

@@ -21,6 +21,7 @@ import orjson
 from gateway.errors import InvalidRequestError
 from gateway.translate.data_urls import fingerprint, parse_data_url, split_markdown_images
 from gateway.translate.request.parts import image_url_part
+from gateway.translate.request.record_shows import record_shows
 from gateway.translate.request.resolved import Resolved
 from gateway.translate.signatures import LooseSignatures, google_signature, loose_signatures
 from gateway.translate.turn_keys import turn_keys, visible_text
@@ -176,43 +177,6 @@ def _from_record(
                 call, f"{param}.tool_calls[{k}]", "id" in original["functionCall"], None
             )
     return ModelTurn(parts, [True] * len(parts), "cache")
-
-
-def record_shows(record: Mapping[str, Any], visible: str) -> bool:
-    """Whether the remembered turn showed exactly `visible`. A record keeps either the content
-    or its pieces with each mirrored image as `{"part": i}`, compared in place (no copies)."""
-    pieces = record.get("content_pieces")
-    if pieces is None:
-        return record.get("content") == visible
-    parts = record.get("parts")
-    if not isinstance(pieces, list) or not isinstance(parts, list):
-        return False
-    pos = 0
-    for piece in pieces:
-        if isinstance(piece, dict):
-            url = _data_url_pieces(parts, piece.get("part"))
-            if url is None:
-                return False
-            head, data = url
-            if not (visible.startswith(head, pos) and visible.startswith(data, pos + len(head))):
-                return False
-            pos += len(head) + len(data)
-        elif isinstance(piece, str) and visible.startswith(piece, pos):
-            pos += len(piece)
-        else:
-            return False
-    return pos == len(visible)
-
-
-def _data_url_pieces(parts: list[Any], index: Any) -> tuple[str, str] | None:
-    if not isinstance(index, int) or not 0 <= index < len(parts):
-        return None
-    part = parts[index]
-    blob = (part.get("inlineData") or part.get("inline_data")) if isinstance(part, dict) else None
-    if not isinstance(blob, dict) or not isinstance(blob.get("data"), str):
-        return None
-    mime = blob.get("mimeType") or blob.get("mime_type") or "application/octet-stream"
-    return f"data:{mime};base64,", blob["data"]
 
 
 # -- 3. rebuild from what is visible --------------------------------------------------------------

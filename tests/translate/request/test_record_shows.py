@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from gateway.translate.request.model_turn import record_shows
+from gateway.translate.request.record_shows import record_shows
 from gateway.translate.turn_view import TurnView, ViewOptions
 
 DATA = base64.b64encode(os.urandom(300_000)).decode()
