@@ -1,4 +1,5 @@
-"""Shared fixtures: settings and app factories, an in-process OpenAI client, the samples dir."""
+"""Shared fixtures: settings and app factories, an in-process OpenAI client, the captured
+Gemini samples (tests/fixtures/gemini-samples/)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gateway.app import build_app
 from gateway.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "reference" / "gemini-samples"
+SAMPLES = ROOT / "tests" / "fixtures" / "gemini-samples"  # captured payloads, see its README
 
 
 @pytest.fixture
@@ -32,8 +33,6 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def samples_dir() -> Path:
-    if not SAMPLES.is_dir():
-        pytest.fail(f"the shared Gemini samples are missing: {SAMPLES}")
     return SAMPLES
 
 

@@ -4,7 +4,7 @@ uploads give their place up, but never more of them than the cap allows."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
@@ -31,17 +31,28 @@ def request_with(body: bytes, pulls: list[int]) -> Request:
     return Request({"type": "http", "method": "POST", "headers": headers}, receive)
 
 
-def stalled_request(body: bytes, resume: asyncio.Event) -> Request:
-    """Sends the first half of `body`, then nothing until `resume` is set."""
+def stalled_request(
+    body: bytes, resume: asyncio.Event, half_sent: asyncio.Event | None = None
+) -> Request:
+    """Sends the first half of `body` (then sets `half_sent`), then nothing until `resume`."""
     halves = [body[: len(body) // 2], body[len(body) // 2 :]]
 
     async def receive() -> dict[str, object]:
         if len(halves) == 1:
+            if half_sent is not None:
+                half_sent.set()
             await resume.wait()
         return {"type": "http.request", "body": halves.pop(0), "more_body": bool(halves)}
 
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Yields to the loop until `condition` holds (event-driven: no margin to tune)."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.005)
 
 
 @asynccontextmanager
@@ -72,13 +83,14 @@ async def test_a_small_body_is_read_even_when_the_gate_is_full():
 
 async def test_a_slow_upload_gives_its_place_up_and_takes_one_back_to_parse():
     gate = LargeBodyGate(1, slow_seconds=0.05)
-    resume = asyncio.Event()
-    slow = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
-    await asyncio.sleep(0.01)
-    assert gate.full  # the slow upload holds the only place...
-    fast = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 1)
-    assert fast["text"] == "x" * LARGE_BODY_BYTES  # ...until it has been slow for too long
-    assert gate.placeless == 1
+    resume, half_sent = asyncio.Event(), asyncio.Event()
+    slow = asyncio.create_task(
+        read_json(stalled_request(BIG, resume, half_sent), 2 * len(BIG), gate)
+    )
+    await half_sent.wait()  # the slow upload took the only place before it began to send
+    fast = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 10)
+    assert fast["text"] == "x" * LARGE_BODY_BYTES  # ...and gave it up for being slow
+    assert gate.placeless == 1 and not slow.done()
     resume.set()
     assert (await slow)["text"] == "x" * LARGE_BODY_BYTES
     assert not gate.full and gate.placeless == 0
@@ -88,9 +100,13 @@ async def test_no_more_bodies_go_without_a_place_than_the_cap_allows():
     gate = LargeBodyGate(1, slow_seconds=0.05, placeless_cap=1)
     resume = asyncio.Event()
     first = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
-    await asyncio.sleep(0.1)  # first has given its place up
-    second = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
-    await asyncio.sleep(0.2)  # second is slow too, but the one placeless slot is taken
+    await until(lambda: gate.placeless == 1)  # first has given its place up
+    second_sent = asyncio.Event()
+    second = asyncio.create_task(
+        read_json(stalled_request(BIG, resume, second_sent), 2 * len(BIG), gate)
+    )
+    await second_sent.wait()
+    await asyncio.sleep(0.2)  # second is slow too (4x slow_seconds), but the slot is taken
     assert gate.placeless == 1 and gate.full
     pulls: list[int] = []
     third = asyncio.create_task(read_json(request_with(BIG, pulls), 2 * len(BIG), gate))
@@ -112,7 +128,7 @@ async def test_the_place_comes_back_when_reading_fails_or_is_cancelled():
     stalled = asyncio.create_task(
         read_json(stalled_request(BIG, asyncio.Event()), 2 * len(BIG), gate)
     )
-    await asyncio.sleep(0.1)  # placeless by now
+    await until(lambda: gate.placeless == 1)
     stalled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await stalled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -67,28 +67,47 @@ async def test_a_cancellation_from_outside_still_propagates():
         await task
 
 
+def on_loop(event: asyncio.Event) -> Callable[[], None]:
+    """A setter for `event` that a worker thread may call."""
+    loop = asyncio.get_running_loop()
+    return lambda: loop.call_soon_threadsafe(event.set)
+
+
+def leaves_once(event: asyncio.Event):  # type: ignore[no-untyped-def]
+    async def receive() -> dict[str, object]:
+        await event.wait()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
 async def test_a_thread_call_finishes_before_the_cancellation_lands():
     limiter = anyio.CapacityLimiter(1)
     running = 0
     most = 0
     guard = threading.Lock()
+    started, release = asyncio.Event(), threading.Event()
+    signal_started = on_loop(started)
 
     def slow() -> None:
         nonlocal running, most
         with guard:
             running += 1
             most = max(most, running)
-        time.sleep(0.15)
+        signal_started()
+        release.wait(10)  # held on its thread until the clients have left
         with guard:
             running -= 1
 
     async def work() -> None:
         await anyio.to_thread.run_sync(slow, limiter=limiter)
 
-    results = await asyncio.gather(
-        *(unless_disconnected(leaves_after(0.02), work) for _ in range(3))
-    )
-    assert results == [None, None, None]
+    calls = asyncio.gather(*(unless_disconnected(leaves_once(started), work) for _ in range(3)))
+    await started.wait()  # all three clients leave once the first call is on its thread
+    await asyncio.sleep(0.05)
+    assert not calls.done()  # the cancellation waits for the thread
+    release.set()
+    assert await calls == [None, None, None]
     assert running == 0  # no thread outlived its request
     assert most == 1  # the limiter's single token was never handed out twice
 
@@ -96,21 +115,23 @@ async def test_a_thread_call_finishes_before_the_cancellation_lands():
 async def test_the_store_lock_is_not_released_while_its_connection_is_busy(tmp_path: Path):
     store = SqliteTurnStore(str(tmp_path / "turns.db"), max_bytes=10**8, max_age_seconds=3600)
     flush = store._flush_touches
+    flushing, release = asyncio.Event(), threading.Event()
+    signal_flushing = on_loop(flushing)
 
     def slow_flush() -> None:  # a slow disk inside the write transaction
-        time.sleep(0.2)
+        signal_flushing()
+        release.wait(10)
         flush()
 
     store._flush_touches = slow_flush  # type: ignore[method-assign]
-
-    async def leaving() -> None:
-        await unless_disconnected(leaves_after(0.05), lambda: store.put_many({"a": b"A"}))
-
-    async def other() -> None:
-        await asyncio.sleep(0.1)  # arrives while the first write is still on its thread
-        store._flush_touches = flush  # type: ignore[method-assign]
-        await store.put_many({"b": b"B"})
-
-    await asyncio.gather(leaving(), other())
+    leaving = asyncio.create_task(
+        unless_disconnected(leaves_once(flushing), lambda: store.put_many({"a": b"A"}))
+    )
+    await flushing.wait()  # the first write is on its thread; its client has left
+    store._flush_touches = flush  # type: ignore[method-assign]
+    other = asyncio.create_task(store.put_many({"b": b"B"}))
+    await asyncio.sleep(0.05)  # the second write arrives while the first is still busy
+    release.set()
+    await asyncio.gather(leaving, other)
     assert await store.get_many(["a", "b"]) == {"a": b"A", "b": b"B"}
     await store.aclose()

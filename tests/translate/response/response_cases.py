@@ -1,5 +1,5 @@
-"""The response golden cases: reading their Gemini side (the shared real samples by name, never
-copied, or hand-made files; unary `.json` object or streamed `.sse` / `.jsonl` / array), their
+"""The response golden cases: reading their Gemini side (the captured samples in tests/fixtures/
+by name, or hand-made files; unary `.json` object or streamed `.sse` / `.jsonl` / array), their
 context, and running the stream translator the way the serving layer does."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from gateway.translate.response.context import ResponseContext
 from gateway.translate.response.stream import ChunkTranslator
 from gateway.translate.turn_view import ViewOptions
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "gemini-samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "gemini-samples"
 # Sample 03's upstream redaction left placeholders that are not base64 (README of the samples).
 REDACTED_PREFIX = "<redacted"
 

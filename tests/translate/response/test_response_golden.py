@@ -1,6 +1,6 @@
 """Gemini response → OpenAI chat.completion (unary) or chunks (stream), one golden per case.
 
-Each case: `source.txt` (a file name in the shared gemini-samples/) or a hand-made
+Each case: `source.txt` (a file name in tests/fixtures/gemini-samples/) or a hand-made
 `gemini.json` / `gemini.sse`; optional `context.json` ({"model", "view": ViewOptions fields,
 "include_usage"}); expected `openai.json` (unary) or `openai.chunks.jsonl` (stream; a stream
 that cannot finish ends with the error event the client would get). Inputs are validated with
@@ -28,7 +28,7 @@ from validators import validate_gemini_response, validate_openai_chunk, validate
 from gateway.translate.response.completion import to_openai_completion
 
 
-def test_every_shared_sample_response_is_used() -> None:
+def test_every_captured_sample_response_is_used() -> None:
     used = {(c / "source.txt").read_text().strip() for c in CASES if (c / "source.txt").is_file()}
     responses = {
         p.name for p in SAMPLES.iterdir() if p.name[:2] in {f"{i:02}" for i in range(1, 11)}
