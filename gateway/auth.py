@@ -70,3 +70,14 @@ def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | No
         "No Gemini API key: set GEMINI_API_KEY on the gateway, or pass your Gemini key as the "
         "OpenAI api_key"
     )
+
+
+def scope_credential(settings: Settings, headers: Mapping[str, str]) -> str | None:
+    """The credential whose owner may get remembered state back (gateway/state/scope.py): the
+    client key when the gateway has client keys, the caller's own Gemini key in pass-through,
+    None (one shared scope) when the gateway has neither. Call after `upstream_key_for`."""
+    if settings.client_keys:
+        return presented_key(headers)
+    if settings.api_keys:
+        return None
+    return presented_key(headers)

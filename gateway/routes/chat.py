@@ -8,7 +8,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import upstream_key_for
+from gateway.auth import scope_credential, upstream_key_for
 from gateway.logs import log_body
 from gateway.routes.common import (
     EventStreamResponse,
@@ -20,6 +20,7 @@ from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
 from gateway.serving.context import CallContext, OwnedBody, Services
+from gateway.state.scope import scope_for
 from gateway.translate.lifted_json import Spans
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -33,6 +34,7 @@ def call_context(request: Request, services: Services) -> CallContext:
         request_id=request.scope.get("state", {}).get("request_id", ""),
         upstream_key=key,
         created=int(time.time()),
+        scope=scope_for(scope_credential(services.settings, request.headers)),
     )
 
 

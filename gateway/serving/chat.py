@@ -58,7 +58,7 @@ async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Pr
     call.model = chat.model
     options = view_options(chat, services)
     needs = inputs_needed(chat, options)
-    resolved = await resolve(needs, services, options, splices.payloads)
+    resolved = await resolve(needs, services, options, splices.payloads, call.scope)
     gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
@@ -97,5 +97,5 @@ async def complete_chat(owned: OwnedBody, call: CallContext, services: Services)
     services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
     ctx = response_context(prepared, reply.get("responseId"), call)
     completion, memo = to_openai_completion(reply, ctx)
-    await remember(memo, prepared.prefix, prepared.model, services)
+    await remember(memo, prepared.prefix, prepared.model, services, call.scope)
     return completion

@@ -159,7 +159,9 @@ class ChatStream:
                 raise UpstreamError("Gemini's stream ended without any event")
             for chunk in translator.finish():
                 yield self._sse(chunk)
-            await remember(translator.memo(), prepared.prefix, prepared.model, self.services)
+            await remember(
+                translator.memo(), prepared.prefix, prepared.model, self.services, self.call.scope
+            )
             yield DONE
         except GatewayError as err:
             yield self._failed(err)

@@ -11,6 +11,7 @@ from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.state.hosted_images import HostedImages
+from gateway.state.scope import SHARED_SCOPE
 from gateway.state.store import TurnStore
 from gateway.translate.lifted_json import Spans
 from gateway.upstream.client import CallStats, GeminiClient
@@ -56,6 +57,8 @@ class CallContext:
     model: str = ""
     notes: list[str] = field(default_factory=list)
     history: str = ""  # x-gateway-history: what the history budget did ("" when it is off)
+    # Whose remembered state this call may read and write (gateway/state/scope.py)
+    scope: str = SHARED_SCOPE
 
 
 class OwnedBody:

@@ -10,6 +10,7 @@ import orjson
 
 from gateway.errors import InvalidImageUrlError
 from gateway.serving.context import Services
+from gateway.state.scope import ScopedStore
 from gateway.translate import lifted_json
 from gateway.translate.request import Needs, Resolved
 from gateway.translate.response.context import Memo
@@ -23,8 +24,11 @@ async def resolve(
     needs: Needs,
     services: Services,
     options: ViewOptions,
-    payloads: dict[int, tuple[str, str]] | None = None,
+    payloads: dict[int, tuple[str, str]] | None,
+    scope: str,
 ) -> Resolved:
+    """Remembered turns are read only from the caller's `scope`; hosted image bytes from any
+    (their URLs are capabilities), so a foreign hosted image arrives without its turn."""
     images: dict[str, tuple[str, str]] = {}
     for url, param in needs.hosted_urls:
         name = services.hosted.name_of(url) if services.hosted else None
@@ -45,7 +49,7 @@ async def resolve(
         images[url] = (fetched.mime_type, fetched.data_b64)
     turns: dict[str, Any] = {}
     if needs.turn_keys:
-        found_turns = await services.turns.get_many(needs.turn_keys)
+        found_turns = await ScopedStore(services.turns, scope).get_many(needs.turn_keys)
         services.metrics.turn_cache.labels("hit").inc(len(found_turns))
         services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
         turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
@@ -54,8 +58,9 @@ async def resolve(
     )
 
 
-async def remember(memo: Memo, prefix: str, model: str, services: Services) -> None:
-    """Store each choice's turn under every key a client may bring back (turn_keys.py)."""
+async def remember(memo: Memo, prefix: str, model: str, services: Services, scope: str) -> None:
+    """Store each choice's turn under every key a client may bring back (turn_keys.py), inside
+    the caller's `scope` (state/scope.py)."""
     if services.hosted is not None:
         await services.hosted.put_many(memo.hosted)
     items: dict[str, bytes] = {}
@@ -81,7 +86,7 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services) -> N
         for key in turn_keys(prefix, turn.content, turn.tool_call_ids, images):
             items[key] = record
     if items:
-        await services.turns.put_many(items)
+        await ScopedStore(services.turns, scope).put_many(items)
 
 
 def report(notes: tuple[str, ...] | list[str], services: Services, request_id: str) -> None:
