@@ -185,7 +185,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         return error_response(MethodNotAllowedError(f"method {request.method} is not allowed here"))
     if exc.status_code == 404:
-        return error_response(NotFoundError(f"no route for {request.scope.get('path', '')}"))
+        path = str(request.scope.get("path", ""))
+        hint = f" (did you mean {path.rstrip('/')}?)" if len(path) > 1 and path.endswith("/") else ""
+        return error_response(NotFoundError(f"no route for {path[:256]}{hint[:270]}"))
     return error_response(GatewayError(str(exc.detail), status_code=exc.status_code))
 
 
@@ -274,6 +276,9 @@ def build_app(
             Exception: _server_error,
         },
     )
+    # Starlette's trailing-slash redirect builds its Location from the Host header: a client
+    # could make the gateway redirect to any host. A 404 that names the right path instead.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.metrics = metrics_
     return app

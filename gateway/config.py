@@ -206,3 +206,9 @@ def _check(settings: Settings) -> None:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
     if settings.max_concurrent_large < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
+    if settings.client_keys and not settings.api_keys and settings.upstream == "gemini":
+        # Client keys turn pass-through off, so every call would reach Gemini with no key.
+        raise ValueError(
+            "GATEWAY_API_KEYS is set but no server key is: set GEMINI_API_KEY (or GOOGLE_API_KEY)"
+            " too, or unset GATEWAY_API_KEYS to let callers pass their own Gemini keys"
+        )

@@ -62,3 +62,15 @@ def test_unknown_option_in_file_is_refused(tmp_path):
     config.write_text("[server]\nprot = 1\n")
     with pytest.raises(ValueError, match="prot"):
         load_settings(environ={}, config_file=config)
+
+
+def test_client_keys_without_a_server_key_refuse_to_start():
+    """Client keys switch pass-through off: with no server key every call would go to Gemini
+    with an empty key, so the half-configured deployment is refused, naming what is missing."""
+    with pytest.raises(ValueError, match="GEMINI_API_KEY"):
+        load_settings(environ={"GATEWAY_API_KEYS": "sk-client"})
+
+
+def test_client_keys_on_the_emulator_need_no_server_key():
+    settings = load_settings(environ={"GATEWAY_API_KEYS": "sk-client", "GATEWAY_UPSTREAM": "emulator"})
+    assert settings.client_keys == ("sk-client",)

@@ -81,12 +81,23 @@ async def read_json(
         return _parse_json(body, spans)
 
 
+def media_type(request: Request, default: str = "") -> str:
+    """The content type's media type alone: lower case, parameters (`; charset=`) dropped."""
+    return request.headers.get("content-type", default).split(";", 1)[0].strip().lower()
+
+
+def is_json_media_type(media: str) -> bool:
+    """`application/json` or a structured `application/<name>+json`, matched whole: a substring
+    test let `text/html; x=json` through. `text/plain` is refused too: browsers send it across
+    origins without a preflight, so it would let any web page post to a local gateway."""
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 async def _read_json_body(request: Request, limit: int) -> bytes:
-    content_type = request.headers.get("content-type", "application/json").lower()
-    if "json" not in content_type and "text/plain" not in content_type:
-        raise UnsupportedMediaTypeError(
-            f"expected an application/json body, got {content_type.split(';')[0]!r}"
-        )
+    media = media_type(request, "application/json")  # no content type: many non-browser clients
+    if not is_json_media_type(media):
+        raise UnsupportedMediaTypeError(f"expected an application/json body, got {media[:100]!r}")
     return await read_body(request, limit)
 
 

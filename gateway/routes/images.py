@@ -19,7 +19,7 @@ from gateway.errors import (
     UnsupportedMediaTypeError,
 )
 from gateway.routes.chat import call_context
-from gateway.routes.common import json_response, read_json, unless_disconnected
+from gateway.routes.common import json_response, media_type, read_json, unless_disconnected
 from gateway.serving.context import Services
 from gateway.serving.images import Upload, complete_images
 from gateway.translate.images_api import parse_images_request
@@ -70,11 +70,11 @@ def bounded(request: Request, limit: int) -> Request:
 async def read_edit_form(
     request: Request, limit: int
 ) -> tuple[dict[str, str], list[Upload], Upload | None]:
-    content_type = request.headers.get("content-type", "").lower()
-    if not content_type.startswith("multipart/form-data"):
+    media = media_type(request)
+    if media != "multipart/form-data":
         raise UnsupportedMediaTypeError(
             "/v1/images/edits takes multipart/form-data (what the OpenAI SDK's images.edit "
-            f"sends), got {content_type.split(';')[0] or 'no content type'!r}"
+            f"sends), got {media[:100] or 'no content type'!r}"
         )
     try:
         form = await bounded(request, limit).form(

@@ -93,6 +93,10 @@ async def test_body_at_the_limit_is_accepted():
         "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x",
         "image/png",
+        "text/html; x=json",
+        "application/jsonp",
+        "text/plain",
+        "text/json-ish",
     ],
 )
 async def test_wrong_content_type_is_a_415(content_type):
@@ -229,6 +233,30 @@ async def test_a_million_item_array_is_a_fast_400():
         response = await post_raw(stack, json.dumps(body))
         error = await assert_refused(stack, response, 400, None)
         assert error["param"] == "messages[0]"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "Application/JSON; charset=utf-8", "application/vnd.api+json"],
+)
+async def test_json_media_types_are_accepted(content_type):
+    async with emulator_stack() as stack:
+        response = await post_raw(stack, json.dumps(chat_body()), **{"content-type": content_type})
+    assert response.status_code == 200, response.text[:300]
+
+
+async def test_a_trailing_slash_is_a_404_naming_the_path_never_a_redirect_to_the_host_header():
+    """Starlette redirected `/healthz/` to `http://<Host header>/healthz`: any host a client
+    named. Now no redirect at all; the 404 says which path exists."""
+    async with emulator_stack() as stack, stack.http() as http:
+        response = await http.get("/healthz/", headers={"host": "evil.example"})
+        posted = await http.post(
+            URL + "/", content=json.dumps(chat_body()), headers={**JSON, "host": "evil.example"}
+        )
+    for answer in (response, posted):
+        assert answer.status_code == 404 and "location" not in answer.headers
+        assert "evil.example" not in answer.text
+    assert "did you mean /healthz?" in envelope(response.json())["message"]
 
 
 async def test_unknown_route_and_method_are_envelopes():
