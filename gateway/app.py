@@ -186,7 +186,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error_response(MethodNotAllowedError(f"method {request.method} is not allowed here"))
     if exc.status_code == 404:
         path = str(request.scope.get("path", ""))
-        hint = f" (did you mean {path.rstrip('/')}?)" if len(path) > 1 and path.endswith("/") else ""
+        hint = (
+            f" (did you mean {path.rstrip('/')}?)" if len(path) > 1 and path.endswith("/") else ""
+        )
         return error_response(NotFoundError(f"no route for {path[:256]}{hint[:270]}"))
     return error_response(GatewayError(str(exc.detail), status_code=exc.status_code))
 

@@ -72,5 +72,7 @@ def test_client_keys_without_a_server_key_refuse_to_start():
 
 
 def test_client_keys_on_the_emulator_need_no_server_key():
-    settings = load_settings(environ={"GATEWAY_API_KEYS": "sk-client", "GATEWAY_UPSTREAM": "emulator"})
+    settings = load_settings(
+        environ={"GATEWAY_API_KEYS": "sk-client", "GATEWAY_UPSTREAM": "emulator"}
+    )
     assert settings.client_keys == ("sk-client",)

@@ -1,10 +1,14 @@
-"""Liveness, readiness and metrics: always open (no client key), never showing a secret."""
+"""Liveness, readiness and metrics, never showing a secret. Liveness and readiness are always
+open (probes carry no key); metrics need a client key when the gateway has client keys
+(Prometheus sends one with `authorization: credentials`): per-model traffic and error counts
+are for the operator, not for every caller who can reach the port."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.auth import upstream_key_for
 from gateway.routes.common import json_response
 from gateway.serving.context import Services
 
@@ -27,4 +31,6 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     services: Services = request.app.state.services
+    if services.settings.client_keys:
+        upstream_key_for(services.settings, request.headers)  # refuses a caller without one
     return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -14,7 +14,7 @@ from typing import Final
 
 from gateway.state.store import TurnStore
 
-NAME_RE: Final = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$")
+NAME_RE: Final = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{2,5}")  # fullmatch: `$` let "\n" through
 
 
 class HostedImages:
@@ -27,7 +27,7 @@ class HostedImages:
         if not url.startswith(prefix):
             return None
         name = url[len(prefix) :].split("?", 1)[0]
-        return name if NAME_RE.match(name) else None
+        return name if NAME_RE.fullmatch(name) else None
 
     async def put_many(self, items: tuple[tuple[str, str, str], ...]) -> None:
         if items:

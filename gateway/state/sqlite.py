@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -90,7 +91,8 @@ class SqliteTurnStore:
     def _connect(path: str) -> sqlite3.Connection:
         """Open at startup so a bad path fails the boot, not the first request."""
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_owner_only(path)
         try:
             conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -343,3 +345,13 @@ class SqliteTurnStore:
                 total -= size
                 evicted += 1
         return evicted
+
+
+def _create_owner_only(path: str) -> None:
+    """Turns hold conversations, images and signatures: a new database file is readable by its
+    owner only, whatever the umask (SQLite gives its -wal and -shm files the database file's
+    permissions). An existing file keeps the permissions its owner chose."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        return  # it exists (or cannot be made): sqlite3.connect reports any real problem

@@ -245,6 +245,19 @@ async def test_readyz_is_200_when_ready_and_503_before_start():
     assert early.status_code == 503 and early.json()["status"] == "not ready"
 
 
+async def test_metrics_need_a_client_key_when_the_gateway_has_client_keys():
+    """Per-model traffic and error counts are the operator's: with GATEWAY_API_KEYS set,
+    /metrics asks for one of them (Prometheus sends it as a bearer); probes stay open."""
+    keys = {"client_keys": ("sk-ops",), "api_keys": ("server",)}
+    async with emulator_stack(**keys) as stack, stack.http() as http:
+        anonymous = await http.get("/metrics")
+        scraped = await http.get("/metrics", headers={"authorization": "Bearer sk-ops"})
+        health = await http.get("/healthz")
+    assert anonymous.status_code == 401 and "gateway_" not in anonymous.text
+    assert scraped.status_code == 200 and "gateway_" in scraped.text
+    assert health.status_code == 200
+
+
 async def test_metrics_can_be_turned_off():
     async with emulator_stack(metrics=False) as stack, stack.http() as http:
         assert (await http.get("/metrics")).status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,23 @@ async def test_on_disk_schema_and_wal(tmp_path: Path, clock: FakeClock) -> None:
         assert conn.execute("SELECT COUNT(DISTINCT hash) FROM keys").fetchone() == (1,)
     finally:
         conn.close()
+
+
+async def test_database_files_are_owner_only_whatever_the_umask(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Conversations and images are private: the file and its WAL are 0600 even under 022."""
+    path = tmp_path / "t.db"
+    old = os.umask(0o022)
+    try:
+        store = _open(path, clock)
+        await store.put_many({"k": b"turn"})
+        files = [path, Path(f"{path}-wal")]
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+        await store.aclose()
+    finally:
+        os.umask(old)
+    assert modes == {"t.db": 0o600, "t.db-wal": 0o600}
 
 
 async def test_many_keys_are_batched(tmp_path: Path, clock: FakeClock) -> None:
