@@ -36,9 +36,16 @@ from gateway.routes.health import healthz, metrics, readyz
 from gateway.routes.images import images_edits, images_generations
 from gateway.routes.models import get_model, list_models
 from gateway.routes.openapi import openapi_document
+from gateway.routes.responses import (
+    create_response,
+    delete_response,
+    get_response,
+    list_input_items,
+)
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
 from gateway.state.hosted_images import HostedImages
+from gateway.state.responses import ResponseStore
 from gateway.state.store import open_store
 from gateway.upstream.client import GeminiClient
 
@@ -216,7 +223,7 @@ def build_app(
     settings: Settings, upstream_transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     metrics_ = Metrics()
-    add_secrets(*settings.api_keys, *settings.client_keys)
+    add_secrets(*settings.api_keys, *settings.client_keys, settings.responses_secret)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -228,6 +235,11 @@ def build_app(
         )
         fetcher = ImageFetcher(fetch_policy(settings)) if settings.fetch_images else None
         hosted = HostedImages(turns, settings.public_url) if settings.public_url else None
+        responses = ResponseStore.open(
+            settings.state,
+            max_bytes=settings.responses_max_bytes,
+            max_age_seconds=settings.responses_max_age,
+        )
         app.state.services = Services(
             settings,
             upstream,
@@ -236,10 +248,13 @@ def build_app(
             hosted,
             metrics_,
             LargeBodyGate(settings.max_concurrent_large),
+            responses=responses,
+            envelope_secret=await responses.secret(settings.responses_secret),
         )
         try:
             yield {}
         finally:
+            await responses.aclose()
             await upstream.aclose()
             if fetcher is not None:
                 await fetcher.aclose()
@@ -247,6 +262,10 @@ def build_app(
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/responses", create_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
+        Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
         Route("/v1/images/generations", images_generations, methods=["POST"]),
         Route("/v1/images/edits", images_edits, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
@@ -264,7 +283,7 @@ def build_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
             )
         )

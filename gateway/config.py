@@ -61,6 +61,10 @@ class Settings:
     state: str = "memory"
     state_max_bytes: int = 1024 * 1024 * 1024
     state_max_age: float = 7 * 24 * 3600.0
+    # Stored responses and conversations (/v1/responses, /v1/conversations)
+    responses_max_age: float = 30 * 24 * 3600.0
+    responses_max_bytes: int = 1024 * 1024 * 1024
+    responses_secret: str = ""  # signs reasoning envelopes; "" = a random one kept in the state
     # Hosted images
     public_url: str = ""
     files_dir: str = ""
@@ -119,6 +123,9 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_STATE": ("state", str),
     "GATEWAY_STATE_MAX_BYTES": ("state_max_bytes", int),
     "GATEWAY_STATE_MAX_AGE": ("state_max_age", float),
+    "GATEWAY_RESPONSES_MAX_AGE": ("responses_max_age", float),
+    "GATEWAY_RESPONSES_MAX_BYTES": ("responses_max_bytes", int),
+    "GATEWAY_RESPONSES_SECRET": ("responses_secret", str),
     "GATEWAY_PUBLIC_URL": ("public_url", str),
     "GATEWAY_FILES_DIR": ("files_dir", str),
     "GATEWAY_FILES_REQUIRE_AUTH": ("files_require_auth", _bool),

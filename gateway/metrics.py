@@ -69,6 +69,12 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.responses_ignored = Counter(
+            "gateway_responses_ignored",
+            "Responses API items and reasoning envelopes skipped (foreign, edited, unknown)",
+            ["kind"],
+            registry=r,
+        )
         self.turn_cache = Counter(
             "gateway_turn_cache_lookups", "Turn cache lookups by result", ["result"], registry=r
         )
@@ -91,6 +97,8 @@ class Metrics:
             self.signature_fallbacks.labels(value).inc()
         elif kind == "turn_source":
             self.turn_sources.labels(value).inc()
+        elif kind == "responses_ignored":
+            self.responses_ignored.labels(self.code_label(value)).inc()
 
     def error(self, code: str | None, *, upstream: bool) -> None:
         label = self.code_label(code or "error")

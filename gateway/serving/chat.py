@@ -16,6 +16,7 @@ from gateway.serving import splice
 from gateway.serving.budget import budget_policy, fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report, resolve
+from gateway.translate.lifted_json import Spans
 from gateway.translate.parse import ChatRequest, parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
 from gateway.translate.response.completion import to_openai_completion
@@ -52,11 +53,19 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
 
 async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
     chat = parse_chat_request(owned.take())
+    return await prepare_chat(
+        chat, owned.take_spans(), call, services, view_options(chat, services)
+    )
+
+
+async def prepare_chat(
+    chat: ChatRequest, spans: Spans, call: CallContext, services: Services, options: ViewOptions
+) -> Prepared:
+    """From a parsed chat request (the Responses API builds one too) to the encoded body."""
     policy = budget_policy(chat, services)
     # Payloads are read before the body is written only by the history budget.
-    splices = splice.from_spans(owned.take_spans(), stand_ins=policy is None)
+    splices = splice.from_spans(spans, stand_ins=policy is None)
     call.model = chat.model
-    options = view_options(chat, services)
     needs = inputs_needed(chat, options)
     resolved = await resolve(needs, services, options, splices.payloads, call.scope)
     gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)

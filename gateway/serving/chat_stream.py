@@ -54,9 +54,13 @@ class ChatStream:
 
     async def start(self, owned: OwnedBody) -> None:
         """Prepare and wait for the first event; raises GatewayError for an HTTP error reply."""
-        self.prepared = await prepare(owned, self.call, self.services)
+        await self.begin(await prepare(owned, self.call, self.services))
+
+    async def begin(self, prepared: Prepared) -> None:
+        """Start reading Gemini's stream for a prepared call (chat's or the Responses API's)."""
+        self.prepared = prepared
         self.started = time.perf_counter()
-        self.reader = asyncio.create_task(self._read(self.prepared))
+        self.reader = asyncio.create_task(self._read(prepared))
         try:  # asyncio.timeout, not wait_for: no extra task on the way to the first event
             async with asyncio.timeout(self.services.settings.keepalive_interval):
                 self.first = await self.queue.get()

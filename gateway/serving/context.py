@@ -11,6 +11,7 @@ from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.state.hosted_images import HostedImages
+from gateway.state.responses import ResponseStore
 from gateway.state.scope import SHARED_SCOPE
 from gateway.state.store import TurnStore
 from gateway.translate.lifted_json import Spans
@@ -29,6 +30,8 @@ class Services:
     # peak memory; on one core it costs no throughput (parsing is CPU).
     large_bodies: LargeBodyGate
     drain: Drain = field(default_factory=lambda: Drain())
+    responses: ResponseStore | None = None  # stored responses (/v1/responses)
+    envelope_secret: bytes = b""  # signs the Responses API's reasoning envelopes
 
 
 class Drain:

@@ -1,0 +1,124 @@
+"""/v1/responses: create (JSON or the Responses event stream), retrieve, delete, input_items."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.errors import InvalidRequestError
+from gateway.logs import log_body
+from gateway.routes.chat import CLIENT_CLOSED, SSE_HEADERS, body_log, call_context
+from gateway.routes.common import (
+    EventStreamResponse,
+    json_response,
+    read_json,
+    unless_disconnected,
+)
+from gateway.serving.context import OwnedBody, Services
+from gateway.serving.responses import complete_responses, not_found
+from gateway.serving.responses_stream import ResponsesStream
+from gateway.translate.lifted_json import Spans
+
+MAX_LIST_LIMIT: Final = 100
+
+
+def _scope(request: Request, services: Services) -> str:
+    call = call_context(request, services)
+    request.scope.setdefault("state", {})["call"] = call
+    return call.scope
+
+
+async def create_response(request: Request) -> Response:
+    services: Services = request.app.state.services
+    call = call_context(request, services)
+    request.scope.setdefault("state", {})["call"] = call
+    scope = call.scope
+    spans: Spans = {}
+    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies, spans)
+    if services.settings.log_bodies:
+        log_body(body_log, "request", raw)
+    streaming = isinstance(raw, dict) and raw.get("stream") is True
+    owned = OwnedBody(raw, spans)
+    del raw, spans
+    if not streaming:
+        result = await unless_disconnected(
+            request.receive, lambda: complete_responses(owned, call, services, scope)
+        )
+        if result is None:
+            return Response(status_code=CLIENT_CLOSED)
+        return json_response(result)
+    stream = ResponsesStream(call, services, scope)
+
+    async def start() -> bool:
+        await stream.start(owned)
+        return True
+
+    started = False
+    try:
+        started = bool(await unless_disconnected(request.receive, start))
+    finally:
+        if not started:
+            await stream.aclose()
+    if not started:
+        return Response(status_code=CLIENT_CLOSED)
+    return EventStreamResponse(stream.body(), dict(SSE_HEADERS))
+
+
+async def _stored(request: Request) -> tuple[Any, str, str]:
+    services: Services = request.app.state.services
+    scope = _scope(request, services)
+    response_id = request.path_params["response_id"]
+    store = services.responses
+    found = await store.get(scope, response_id) if store is not None else None
+    if found is None:
+        raise not_found(response_id)
+    return found, scope, response_id
+
+
+async def get_response(request: Request) -> Response:
+    found, _, _ = await _stored(request)
+    return json_response(found.response)
+
+
+async def delete_response(request: Request) -> Response:
+    services: Services = request.app.state.services
+    scope = _scope(request, services)
+    response_id = request.path_params["response_id"]
+    store = services.responses
+    if store is None or not await store.delete(scope, response_id):
+        raise not_found(response_id)
+    return json_response({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+def page(items: list[Any], query: Any) -> dict[str, Any]:
+    """OpenAI's cursor list: `order` (asc|desc, default desc), `after` (an item id), `limit`."""
+    order = query.get("order", "desc")
+    if order not in {"asc", "desc"}:
+        raise InvalidRequestError("'order' must be 'asc' or 'desc'", param="order")
+    raw_limit = query.get("limit", "20")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST_LIMIT:
+        raise InvalidRequestError(
+            f"'limit' must be an integer from 1 to {MAX_LIST_LIMIT}", param="limit"
+        )
+    ordered = list(reversed(items)) if order == "desc" else list(items)
+    after = query.get("after")
+    if after:
+        ids = [item.get("id") for item in ordered]
+        if after not in ids:
+            raise InvalidRequestError(f"no item with id {after!r} in this list", param="after")
+        ordered = ordered[ids.index(after) + 1 :]
+    data = ordered[: int(raw_limit)]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0].get("id") if data else None,
+        "last_id": data[-1].get("id") if data else None,
+        "has_more": len(ordered) > len(data),
+    }
+
+
+async def list_input_items(request: Request) -> Response:
+    found, _, _ = await _stored(request)
+    return json_response(page(found.input, request.query_params))

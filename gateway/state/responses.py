@@ -1,0 +1,129 @@
+"""Stored responses (`store: true`): the response object, the request's input items and each
+generated image, scoped to the caller's credential (state/scope.py).
+
+A narrow repository over the key/value TurnStore contract (store.py), in a store instance of
+its own so that retention (GATEWAY_RESPONSES_MAX_AGE, 30 days) and the size bound
+(GATEWAY_RESPONSES_MAX_BYTES, least recently used out first) are not the turn cache's. The
+exact Gemini turn is kept inside the stored output: the reasoning item's envelope plus the
+image results rebuild it byte for byte, the same way a client's replay does.
+
+Keys: `r:<scope>:<response id>` → {"response", "input"}; `g:<scope>:<item id>` → an image
+result; a deleted response leaves a tombstone so that its id answers 404 at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from gateway.state.store import MEMORY_URL, SQLITE_PREFIX, TurnStore, open_store
+
+Json = dict[str, Any]
+
+TOMBSTONE: Final = b"-"
+SECRET_KEY: Final = "secret:envelope"
+MAX_CHAIN: Final = 1000  # previous_response_id links followed at most (a loop guard)
+
+
+def responses_store_url(state_url: str) -> str:
+    """The state URL for stored responses: a sibling file for SQLite, the same otherwise."""
+    if state_url.startswith(SQLITE_PREFIX):
+        path = state_url[len(SQLITE_PREFIX) :]
+        if path != ":memory:":
+            stem, dot, ext = path.rpartition(".")
+            path = f"{stem}.responses.{ext}" if dot and "/" not in ext else f"{path}.responses"
+        return SQLITE_PREFIX + path
+    return state_url if state_url != MEMORY_URL else MEMORY_URL
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    response: Json  # the response object, image results included
+    input: list[Json]  # the request's own input items, with ids
+
+
+class ResponseStore:
+    def __init__(self, store: TurnStore) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, state_url: str, *, max_bytes: int, max_age_seconds: float) -> ResponseStore:
+        url = responses_store_url(state_url)
+        return cls(open_store(url, max_bytes=max_bytes, max_age_seconds=max_age_seconds))
+
+    async def secret(self, configured: str) -> bytes:
+        """The envelope key: configured, or made once and kept in the store (so it survives
+        restarts with SQLite state and is shared by every worker on the same file)."""
+        if configured:
+            return configured.encode()
+        found = await self.store.get(SECRET_KEY)
+        if found:
+            return found
+        made = secrets.token_bytes(32)
+        await self.store.put_many({SECRET_KEY: made})
+        return made
+
+    async def put(self, scope: str, stored: StoredResponse) -> None:
+        response = stored.response
+        items: dict[str, bytes] = {}
+        output: list[Json] = []
+        for item in response.get("output") or []:
+            if item.get("type") == "image_generation_call" and item.get("result"):
+                image = {"result": item["result"], "output_format": item.get("output_format")}
+                items[f"g:{scope}:{item['id']}"] = orjson.dumps(image)
+                item = {**item, "result": None}
+            output.append(item)
+        record = {"response": {**response, "output": output}, "input": stored.input}
+        items[f"r:{scope}:{response['id']}"] = orjson.dumps(record)
+        await self.store.put_many(items)
+
+    async def get(self, scope: str, response_id: str) -> StoredResponse | None:
+        raw = await self.store.get(f"r:{scope}:{response_id}")
+        if raw is None or raw == TOMBSTONE:
+            return None
+        record = orjson.loads(raw)
+        response = record["response"]
+        ids = [
+            i["id"]
+            for i in response.get("output") or []
+            if i.get("type") == "image_generation_call"
+        ]
+        images = await self.images(scope, ids)
+        response["output"] = [
+            {**i, **images[i["id"]]} if i.get("id") in images else i for i in response["output"]
+        ]
+        return StoredResponse(response, record.get("input") or [])
+
+    async def delete(self, scope: str, response_id: str) -> bool:
+        if await self.get(scope, response_id) is None:
+            return False
+        await self.store.put_many({f"r:{scope}:{response_id}": TOMBSTONE})
+        return True
+
+    async def images(self, scope: str, ids: Iterable[str]) -> dict[str, Json]:
+        """Image results by item id: {"result", "output_format"}."""
+        keys = {f"g:{scope}:{i}": i for i in ids}
+        if not keys:
+            return {}
+        found = await self.store.get_many(list(keys))
+        return {keys[k]: orjson.loads(v) for k, v in found.items()}
+
+    async def chain(self, scope: str, response_id: str) -> Sequence[StoredResponse] | None:
+        """The response and its ancestors, oldest first; None when any link is gone."""
+        out: list[StoredResponse] = []
+        current: str | None = response_id
+        while current and len(out) < MAX_CHAIN:
+            found = await self.get(scope, current)
+            if found is None:
+                return None
+            out.append(found)
+            current = found.response.get("previous_response_id")
+        out.reverse()
+        return out
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
