@@ -8,7 +8,7 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -220,14 +220,27 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 
 
 def build_app(
-    settings: Settings, upstream_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    auth_transport: httpx.AsyncBaseTransport | None = None,
+    token_clock: Callable[[], float] = time.monotonic,
 ) -> Starlette:
+    """`auth_transport` / `token_clock`: Vertex AI's Google auth calls and token timing (the
+    CLI routes auth to the in-process emulator; tests inject a clock)."""
     metrics_ = Metrics()
     add_secrets(*settings.api_keys, *settings.client_keys, settings.responses_secret)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        upstream = GeminiClient(settings, upstream_transport)
+        upstream = GeminiClient(
+            settings, upstream_transport, auth_transport=auth_transport, clock=token_clock
+        )
+        try:
+            await upstream.start()
+        except BaseException:
+            await upstream.aclose()
+            raise
         turns = open_store(
             settings.state,
             max_bytes=settings.state_max_bytes,

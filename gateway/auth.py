@@ -45,8 +45,17 @@ def _header_safe(key: str) -> bool:
 
 
 def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | None:
-    """None means "use the server's keys"; raises AuthenticationError for a refused client."""
+    """None means "use the server's keys"; raises AuthenticationError for a refused client.
+    On Vertex AI with Google Cloud credentials the gateway's own token is used: a client's
+    bearer is never forwarded there."""
     presented = presented_key(headers)
+    if settings.vertex and not settings.vertex_express:
+        if settings.client_keys and not is_client_key(presented, settings.client_keys):
+            raise AuthenticationError(
+                "Incorrect or missing API key for this gateway: pass one of its client keys "
+                "as the OpenAI api_key"
+            )
+        return None
     if settings.client_keys:
         if not is_client_key(presented, settings.client_keys):
             raise AuthenticationError(

@@ -87,11 +87,10 @@ def http_protocol() -> Any:
 
 
 def serve(args: argparse.Namespace) -> int:
-    flags = {
-        "host": args.host,
-        "port": args.port,
-        "upstream": "emulator" if args.emulator else None,
-    }
+    flags: dict[str, Any] = {"host": args.host, "port": args.port}
+    if args.emulator:  # GATEWAY_UPSTREAM=vertex stays Vertex: the emulator's Vertex paths
+        vertex = load_settings(config_file=args.config, flags=flags).vertex
+        flags.update(upstream="emulator", use_vertexai=vertex or None)
     settings = load_settings(config_file=args.config, flags=flags)
     configure_logging(settings.log_level)
     _warn_unsafe(settings)
@@ -100,8 +99,9 @@ def serve(args: argparse.Namespace) -> int:
         from gateway.emulator.app import build_emulator_app
 
         transport = httpx.ASGITransport(app=build_emulator_app())
-        log.info("serving on the built-in emulator: no Gemini key, no network")
-    app = build_app(settings, upstream_transport=transport)
+        kind = "Vertex AI paths, tokens from its metadata server" if settings.vertex else "no key"
+        log.info("serving on the built-in emulator (%s): no network", kind)
+    app = build_app(settings, upstream_transport=transport, auth_transport=transport)
     heap.keep_large_blocks()
     DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     # Upstream
-    upstream: str = "gemini"  # "gemini" or "emulator"
+    upstream: str = "gemini"  # "gemini", "vertex" or "emulator"
     base_url: str = DEFAULT_BASE_URL
     api_version: str = "v1beta"
     api_keys: tuple[str, ...] = ()
@@ -39,6 +40,15 @@ class Settings:
     retry_max_wait: float = 5.0
     keepalive_interval: float = 15.0
     max_connections: int = 256
+    # Vertex AI (README "Vertex AI"; gateway/upstream/vertex*.py)
+    use_vertexai: bool = False  # GOOGLE_GENAI_USE_VERTEXAI, like google-genai
+    vertex_project: str = ""  # empty: the project of the Application Default Credentials
+    vertex_location: str = "global"
+    vertex_locations: tuple[tuple[str, str], ...] = ()  # (model-name prefix, location)
+    vertex_api_version: str = "v1beta1"
+    vertex_base_url: str = ""  # empty: Google's host for the location
+    vertex_credentials: str = ""  # a credentials JSON file; empty: the ADC chain
+    vertex_quota_project: str = ""
     # Clients
     client_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
@@ -84,6 +94,16 @@ class Settings:
     def key_configured(self) -> bool:
         return bool(self.api_keys)
 
+    @property
+    def vertex(self) -> bool:
+        """Vertex AI upstream (on Google or on the emulator's Vertex paths)."""
+        return self.upstream == "vertex" or self.use_vertexai
+
+    @property
+    def vertex_express(self) -> bool:
+        """Vertex with an API key and no project: the key-based express-mode paths."""
+        return self.vertex and bool(self.api_keys) and not self.vertex_project
+
 
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -102,6 +122,13 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GOOGLE_GENAI_API_VERSION": ("api_version", str),
     "GOOGLE_API_KEY": ("api_keys", _csv),
     "GEMINI_API_KEY": ("api_keys", _csv),
+    "GOOGLE_GENAI_USE_VERTEXAI": ("use_vertexai", _bool),
+    "GOOGLE_CLOUD_PROJECT": ("vertex_project", str),
+    "GOOGLE_CLOUD_LOCATION": ("vertex_location", str),
+    "GATEWAY_VERTEX_API_VERSION": ("vertex_api_version", str),
+    "GOOGLE_VERTEX_BASE_URL": ("vertex_base_url", str),
+    "GOOGLE_APPLICATION_CREDENTIALS": ("vertex_credentials", str),
+    "GOOGLE_CLOUD_QUOTA_PROJECT": ("vertex_quota_project", str),
     "GATEWAY_CONNECT_TIMEOUT": ("connect_timeout", float),
     "GATEWAY_READ_TIMEOUT": ("read_timeout", float),
     "GATEWAY_TOTAL_TIMEOUT": ("total_timeout", float),
@@ -145,6 +172,8 @@ def _coerce(name: str, value: Any) -> Any:
     """File values arrive typed by TOML; lists become tuples, image_limits a tuple of pairs."""
     if name == "image_limits" and isinstance(value, Mapping):
         return (*((str(k), int(v)) for k, v in value.items()), ("", 14))
+    if name == "vertex_locations" and isinstance(value, Mapping):
+        return tuple((str(k), str(v)) for k, v in value.items())
     if isinstance(value, list):
         return tuple(str(v) for v in value)
     if name in {"api_keys", "client_keys", "cors_origins", "fetch_allowed_hosts"} and isinstance(
@@ -159,7 +188,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.load(fh)
     flat: dict[str, Any] = {}
     for section, values in data.items():
-        items = values.items() if isinstance(values, dict) and section != "image_limits" else None
+        tables = ("image_limits", "vertex_locations")
+        items = values.items() if isinstance(values, dict) and section not in tables else None
         if items is None:
             flat[section] = values
             continue
@@ -203,19 +233,43 @@ def load_settings(
 
 
 def _check(settings: Settings) -> None:
-    if settings.upstream not in {"gemini", "emulator"}:
-        raise ValueError("upstream must be 'gemini' or 'emulator'")
+    if settings.upstream not in {"gemini", "vertex", "emulator"}:
+        raise ValueError("upstream must be 'gemini', 'vertex' or 'emulator'")
     if not settings.base_url.startswith(("http://", "https://")):
         raise ValueError("GOOGLE_GEMINI_BASE_URL must start with http:// or https://")
+    if settings.vertex_base_url and not settings.vertex_base_url.startswith(
+        ("http://", "https://")
+    ):
+        raise ValueError("GOOGLE_VERTEX_BASE_URL must start with http:// or https://")
+    _check_vertex(settings)
     if settings.history_budget not in {"off", "trim", "downsample", "trim+downsample"}:
         raise ValueError("history_budget must be off, trim, downsample or trim+downsample")
     if settings.history_keep_turns < 0 or settings.history_max_tokens < 0:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
     if settings.max_concurrent_large < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
-    if settings.client_keys and not settings.api_keys and settings.upstream == "gemini":
+    if (
+        settings.client_keys
+        and not settings.api_keys
+        and settings.upstream == "gemini"
+        and not settings.vertex
+    ):
         # Client keys turn pass-through off, so every call would reach Gemini with no key.
         raise ValueError(
             "GATEWAY_API_KEYS is set but no server key is: set GEMINI_API_KEY (or GOOGLE_API_KEY)"
             " too, or unset GATEWAY_API_KEYS to let callers pass their own Gemini keys"
         )
+
+
+_LOCATION = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_PROJECT = re.compile(r"[a-z0-9][a-z0-9.:-]{0,127}")
+
+
+def _check_vertex(settings: Settings) -> None:
+    """Project and locations go into the URL (the location into the host name)."""
+    locations = [settings.vertex_location, *(loc for _, loc in settings.vertex_locations)]
+    bad = [loc for loc in locations if not _LOCATION.fullmatch(loc)]
+    if bad:
+        raise ValueError(f"not a Vertex AI location: {bad[0]!r} (e.g. global, us-central1, eu)")
+    if settings.vertex_project and not _PROJECT.fullmatch(settings.vertex_project):
+        raise ValueError(f"GOOGLE_CLOUD_PROJECT {settings.vertex_project!r} is not a project id")

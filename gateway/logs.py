@@ -13,7 +13,8 @@ import orjson
 
 _STANDARD: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 _SECRET_RE: Final = re.compile(
-    r"(AIza[0-9A-Za-z_\-]{10,}|sk-[0-9A-Za-z_\-]{8,}|(?i:bearer)\s+[^\s\"']+|key=[^&\s\"']+)"
+    r"(AIza[0-9A-Za-z_\-]{10,}|sk-[0-9A-Za-z_\-]{8,}|ya29\.[0-9A-Za-z_\-.]+|"
+    r"(?i:bearer)\s+[^\s\"']+|key=[^&\s\"']+)"
 )
 _BASE64_RE: Final = re.compile(r"[A-Za-z0-9+/=_-]{200,}")
 # Signatures and inline bytes by their JSON key, whatever their length (short signatures exist).
@@ -27,15 +28,30 @@ MAX_BODY_LOG_CHARS: Final = 64 * 1024
 # Set by the request middleware; asyncio tasks inherit it, so the stream reader's lines carry it.
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 _known_secrets: set[str] = set()
+_slots: dict[str, str] = {}  # rotating secrets (access tokens): only the newest of each is kept
 _secret_pattern: re.Pattern[str] | None = None
 
 
 def add_secrets(*values: str) -> None:
     """Configured keys are scrubbed by value too, whatever their shape (not only `AIza…`)."""
-    global _secret_pattern
     _known_secrets.update(v for v in values if len(v) >= 4)
-    if _known_secrets:
-        ordered = sorted(_known_secrets, key=len, reverse=True)
+    _compile()
+
+
+def set_secret_slot(slot: str, value: str) -> None:
+    """A secret that rotates (a Vertex access token): the new value replaces the old one's
+    place. The old token is kept too until the next rotation, since requests may still log it."""
+    old = _slots.get(slot)
+    _slots[slot] = value
+    _slots[slot + "/previous"] = old or value
+    _compile()
+
+
+def _compile() -> None:
+    global _secret_pattern
+    values = {v for v in (*_known_secrets, *_slots.values()) if len(v) >= 4}
+    if values:
+        ordered = sorted(values, key=len, reverse=True)
         _secret_pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
 

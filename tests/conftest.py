@@ -46,7 +46,7 @@ def make_settings(**overrides: Any) -> Settings:
 async def running_app(
     settings: Settings, transport: httpx.AsyncBaseTransport
 ) -> AsyncIterator[Any]:
-    app = build_app(settings, upstream_transport=transport)
+    app = build_app(settings, upstream_transport=transport, auth_transport=transport)
     async with app.router.lifespan_context(app):
         yield app
 

@@ -44,6 +44,18 @@ from gateway.emulator.state import DEFAULT_MAX_RECORDED, EmulatorState, Recorded
 from gateway.emulator.streaming import SSE_MEDIA_TYPE, EventStream, encode_events
 from gateway.emulator.tokens import count_tokens_response, prompt_tokens
 from gateway.emulator.validate import check_body, parse_json_error
+from gateway.emulator.vertex import (
+    VERTEX_SECRET_SUFFIX,
+    TokenBook,
+    VertexCall,
+    add_vertex_fields,
+    authenticate,
+    check_location,
+    check_vertex_body,
+    match_vertex,
+    metadata,
+    token_endpoint,
+)
 
 __all__ = ["DEFAULT_SECRET", "EmulatorState", "RecordedRequest", "build_emulator_app"]
 
@@ -70,10 +82,17 @@ def build_emulator_app(
             Route("/_emulator/faults", _control_faults, methods=["POST"]),
             Route("/_emulator/reset", _control_reset, methods=["POST"]),
             Route("/_emulator/stats", _control_stats, methods=["GET"]),
+            Route("/token", token_endpoint, methods=["POST"]),
+            Route("/", metadata, methods=["GET"]),
+            Route("/computeMetadata/{path:path}", metadata, methods=["GET", "POST"]),
             Route("/{path:path}", _gemini, methods=["GET", "POST"]),
         ]
     )
-    app.state.emulator = EmulatorState(Signer(secret, signature_bytes), max_recorded)
+    vertex_signer = Signer(secret + VERTEX_SECRET_SUFFIX, signature_bytes)
+    app.state.emulator = EmulatorState(
+        Signer(secret, signature_bytes), max_recorded, vertex_signer=vertex_signer
+    )
+    app.state.vertex_tokens = TokenBook()
     return app
 
 
@@ -100,7 +119,8 @@ async def _control_reset(request: Request) -> Response:
 
 
 async def _control_stats(request: Request) -> Response:
-    return json_response(_state(request).stats())
+    book: TokenBook = request.app.state.vertex_tokens
+    return json_response({**_state(request).stats(), "tokens": dict(book.fetches)})
 
 
 def _parse_json(raw: bytes) -> object:
@@ -111,6 +131,9 @@ def _parse_json(raw: bytes) -> object:
 
 
 async def _gemini(request: Request) -> Response:
+    vertex = match_vertex(request.url.path)
+    if vertex is not None:
+        return await _vertex(request, vertex)
     state = _state(request)
     match = _PATH.match(request.url.path)
     raw = await request.body() if request.method == "POST" else b""
@@ -151,6 +174,45 @@ async def _gemini(request: Request) -> Response:
         return error_response(error)
 
 
+async def _vertex(request: Request, call: VertexCall) -> Response:
+    """Vertex AI paths (emulator/vertex.py): the same answers, Vertex's auth and strictness."""
+    state = _state(request)
+    raw = await request.body() if request.method == "POST" else b""
+    parsed = _parse_json(raw) if raw.strip() else {}
+    method = call.method or ("models.get" if call.model else "models.list")
+    record = RecordedRequest(
+        path=request.url.path,
+        model=call.model,
+        method=method,
+        query=dict(request.query_params),
+        headers=dict(request.headers),
+        body=parsed if isinstance(parsed, dict) else {},
+        http_method=request.method,
+        backend="vertex",
+    )
+    state.record(record)
+    try:
+        if (method in ("models.get", "models.list")) != (request.method == "GET"):
+            raise GeminiError(404, "Method not found.")
+        authenticate(call, record.headers, request.app.state.vertex_tokens)
+        if method == "models.list":
+            return json_response({"publisherModels": [m.resource() for m in CATALOGUE.values()]})
+        model = find_model(str(call.model))
+        check_location(call)
+        if model is None:
+            raise GeminiError(404, f"Publisher Model `{call.model}` was not found.")
+        if method == "models.get":
+            return json_response(model.resource())
+        parsed = check_vertex_body(_require_json(parsed))
+        if method == "countTokens":
+            return json_response(count_tokens_response(parsed))
+        if method not in GENERATE_METHODS:
+            raise GeminiError(404, f"Method not found: {method}.")
+        return await _generate(state, record, model, raw, parsed, vertex=True)
+    except GeminiError as error:
+        return error_response(error)
+
+
 def _authenticate(record: RecordedRequest) -> None:
     """Header or `key=` query parameter, like Google; the key itself is never echoed."""
     key = record.headers.get("x-goog-api-key") or record.query.get("key")
@@ -172,6 +234,8 @@ async def _generate(
     model: ModelInfo,
     raw: bytes,
     parsed: object,
+    *,
+    vertex: bool = False,
 ) -> Response:
     """A queued fault first (outages ignore the body), then the body and history checks, then
     the answer, shaped by any fault (queued, or `#fault=` in the prompt)."""
@@ -181,7 +245,8 @@ async def _generate(
         return fault_error_response(fault, model.id)
     body = check_body(_require_json(parsed))
     options = parse_generation_config(field(body, "generationConfig"), model)
-    report = inspect_history(objects(body, "contents"), model, state.signer, state.issued_macs)
+    signer = state.vertex_signer if vertex else state.signer
+    report = inspect_history(objects(body, "contents"), model, signer, state.issued_macs)
     record.signature_checks = report.checks
     if report.error is not None:
         raise report.error
@@ -191,15 +256,14 @@ async def _generate(
         fault = _directive_fault(directives.fault)
         if fault.is_error:
             return fault_error_response(fault, model.id)
-    answer = AnswerRequest(model, options, parse_tools(body), conversation, state.signer)
+    answer = AnswerRequest(model, options, parse_tools(body), conversation, signer)
     reply = compose_reply(answer, directives)
     rid = _response_id(model.id, raw)
     prompt = prompt_tokens(body)
     if streaming:
-        return _stream(
-            state, reply, fault, model, rid, prompt, sse=record.query.get("alt") == "sse"
-        )
-    return await _unary(state, reply, fault, model, rid, prompt)
+        sse = record.query.get("alt") == "sse"
+        return _stream(state, reply, fault, model, rid, prompt, sse=sse, vertex=vertex)
+    return await _unary(state, reply, fault, model, rid, prompt, vertex=vertex)
 
 
 def _directive_fault(spec: str) -> Fault:
@@ -222,14 +286,17 @@ async def _unary(
     model: ModelInfo,
     rid: str,
     prompt: tuple[int, list[dict[str, Any]]],
+    *,
+    vertex: bool = False,
 ) -> Response:
     if fault is not None and fault.kind in ("delay", "slow_first", "hang"):
         await asyncio.sleep(fault.seconds)
         if fault.kind == "hang":
             return error_response(GeminiError(504))
-    data, media_type = shape_unary(unary_body(reply, prompt, model.id, rid), fault)
+    payload = unary_body(reply, prompt, model.id, rid)
+    data, media_type = shape_unary(add_vertex_fields(payload) if vertex else payload, fault)
     if fault is None or fault.delivers_turn:
-        state.remember(issued_turns(reply))
+        state.remember(issued_turns(reply), vertex=vertex)
     return Response(data, media_type=media_type)
 
 
@@ -242,11 +309,15 @@ def _stream(
     prompt: tuple[int, list[dict[str, Any]]],
     *,
     sse: bool,
+    vertex: bool = False,
 ) -> Response:
     media_type = SSE_MEDIA_TYPE if sse else "application/json; charset=UTF-8"
-    plan = shape_stream(stream_chunks(reply, prompt, model, rid), fault, media_type)
+    chunks = stream_chunks(reply, prompt, model, rid)
+    if vertex:
+        chunks = [add_vertex_fields(chunk) for chunk in chunks]
+    plan = shape_stream(chunks, fault, media_type)
     if fault is None or fault.delivers_turn:
-        state.remember(issued_turns(reply))
+        state.remember(issued_turns(reply), vertex=vertex)
     return EventStream(
         encode_events(plan, sse=sse),
         media_type=plan.media_type,

@@ -28,6 +28,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any]
     http_method: str = "POST"
+    backend: str = "ai-studio"  # or "vertex" (emulator/vertex.py)
     signature_checks: list[SignatureCheck] = field(default_factory=list)
 
     @property
@@ -39,8 +40,16 @@ class RecordedRequest:
 class EmulatorState:
     """Shared by all requests of one emulator app; `app.state.emulator`."""
 
-    def __init__(self, signer: Signer, max_recorded: int = DEFAULT_MAX_RECORDED) -> None:
+    def __init__(
+        self,
+        signer: Signer,
+        max_recorded: int = DEFAULT_MAX_RECORDED,
+        *,
+        vertex_signer: Signer | None = None,
+    ) -> None:
         self.signer = signer
+        # Vertex AI paths sign with their own secret: signatures are bound to their backend.
+        self.vertex_signer = vertex_signer or signer
         self.max_recorded = max_recorded
         self.requests: list[RecordedRequest] = []
         self.issued: list[dict[str, Any]] = []
@@ -73,8 +82,9 @@ class EmulatorState:
         if len(self.requests) > self.max_recorded:
             del self.requests[: len(self.requests) - self.max_recorded]
 
-    def remember(self, turns: list[dict[str, Any]]) -> None:
+    def remember(self, turns: list[dict[str, Any]], *, vertex: bool = False) -> None:
         """Log issued turns and the MACs of their signed parts (to spot dropped signatures)."""
+        signer = self.vertex_signer if vertex else self.signer
         self.issued.extend(turns)
         if len(self.issued) > self.max_recorded:
             del self.issued[: len(self.issued) - self.max_recorded]
@@ -82,7 +92,7 @@ class EmulatorState:
             for part in turn["parts"]:
                 if signature_of(part) is not None:
                     bare = {k: v for k, v in part.items() if k not in _SIGNATURE_KEYS}
-                    self._issued_macs[self.signer.mac(bare)] = None
+                    self._issued_macs[signer.mac(bare)] = None
         while len(self._issued_macs) > MAX_REMEMBERED_SIGNATURES:
             del self._issued_macs[next(iter(self._issued_macs))]
 

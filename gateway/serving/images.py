@@ -189,7 +189,9 @@ async def complete_images(
             param="response_format",
         )
     images, mask_image = await prepare_inputs(request, uploads, mask, services)
-    body = orjson.dumps(to_gemini_images_body(request, images, mask_image))
+    fitted, adapted = services.upstream.fit(to_gemini_images_body(request, images, mask_image))
+    call.notes.extend(adapted)
+    body = orjson.dumps(fitted)
     results = await fan_out(request, body, call, services)
     replies = [r for r in results if isinstance(r, ImageReply)]
     if not replies:

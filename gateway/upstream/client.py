@@ -8,7 +8,8 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,9 @@ from gateway.config import Settings
 from gateway.errors import GatewayError, NotFoundError, UpstreamError, UpstreamTimeoutError
 from gateway.logs import log_body
 from gateway.translate import lifted_json
+from gateway.translate.backend_body import for_backend
 from gateway.translate.response.upstream_errors import to_gateway_error
+from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.keys import KeyRing
@@ -51,12 +54,20 @@ def _deadline_error() -> UpstreamTimeoutError:
 
 
 class GeminiClient:
+    """`auth_transport`: where Google auth calls go (None: real sockets; the CLI hands the
+    in-process emulator's). `clock` times access tokens (tests inject one)."""
+
     def __init__(
-        self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        auth_transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.wire = open_wire(settings, transport)
-        self._base = f"{settings.base_url.rstrip('/')}/{settings.api_version}/"
+        self.backend: Backend = open_backend(settings, auth_transport, clock)
         self.keys = KeyRing(settings.api_keys)
         self._rng = random.Random()
 
@@ -64,31 +75,35 @@ class GeminiClient:
     def is_closed(self) -> bool:
         return self.wire.is_closed
 
+    async def start(self) -> None:
+        """Credentials discovery (Vertex): once, before the first request."""
+        await self.backend.start()
+
     async def aclose(self) -> None:
         await self.wire.aclose()
+        await self.backend.aclose()
+
+    def fit(self, body: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """A translated body fitted to this backend (translate/backend_body.py), with notes:
+        every surface calls this before encoding its body."""
+        return for_backend(body, self.backend.vertex)
 
     def _url(self, path: str) -> str:
-        return self._base + path
+        return self.backend.url(path)
 
-    @staticmethod
-    def _model_path(model: str, method: str) -> str:
+    def _model_path(self, model: str, method: str) -> str:
         """The model id goes into the URL path, so it must be a plain id: no `/`, `?`, `#`,
-        `..` or control characters that would send the call (and the key) somewhere else."""
+        `..` or control characters that would send the call (and the key) somewhere else.
+        Vertex has no `tunedModels/` collection (its tuned models are endpoints)."""
         collection, _, name = model.rpartition("/")
-        if collection not in ("", "tunedModels") or not MODEL_ID.fullmatch(name):
+        allowed = ("",) if self.backend.vertex else ("", "tunedModels")
+        if collection not in allowed or not MODEL_ID.fullmatch(name):
             raise NotFoundError(
                 f"model {model[:64]!r} is not a valid Gemini model id",
                 param="model",
                 code="model_not_found",
             )
         return f"{collection or 'models'}/{name}:{method}"
-
-    def _headers(self, key: str) -> dict[str, str]:
-        return {
-            "x-goog-api-key": key,
-            "content-type": "application/json",
-            "x-goog-api-client": "gemini-gateway/0.1",
-        }
 
     async def _error(self, response: WireResponse) -> GatewayError:
         body = b""
@@ -116,16 +131,15 @@ class GeminiClient:
             stats.attempts += 1
             err: GatewayError
             try:
-                response = await self.wire.send(
-                    method, self._url(path), self._headers(use_key), body
-                )
+                headers = await self.backend.headers(use_key)
+                response = await self.wire.send(method, self._url(path), headers, body)
             except UpstreamError as exc:
                 err = exc
             else:
                 if response.status < 300:
                     return response
                 try:
-                    err = await self._error(response)
+                    err = self.backend.explain(await self._error(response), path)
                 finally:
                     await response.close()
             if use_key and use_key in err.message:  # Gemini's own texts may echo the key

@@ -132,4 +132,7 @@ def to_gemini_request(
     cached = chat.google.get("cached_content") or chat.google.get("cachedContent")
     if isinstance(cached, str):
         body["cachedContent"] = cached
+    labels = chat.google.get("labels")
+    if isinstance(labels, dict):  # Vertex AI billing labels; dropped for AI Studio (backend_body)
+        body["labels"] = labels
     return GeminiCall(body, contents.notes)
