@@ -77,10 +77,6 @@ class TokenBook:
         self.fetches[source] += 1
         return token
 
-    def reset(self) -> None:
-        self.issued.clear()
-        self.fetches = {"token_uri": 0, "metadata": 0}
-
 
 def authenticate(call: VertexCall, headers: dict[str, str], book: TokenBook) -> None:
     if call.project is None:  # express mode: an API key

@@ -166,6 +166,7 @@ async def test_control_endpoints(emu: Any) -> None:
         "cancelled": 0,
         "pendingFaults": 0,
         "verdicts": {},
+        "tokens": {"token_uri": 0, "metadata": 0},
     }
 
 
