@@ -31,6 +31,7 @@ from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
+from gateway.routes.embeddings import embeddings
 from gateway.routes.files import get_file
 from gateway.routes.health import healthz, metrics, readyz
 from gateway.routes.images import images_edits, images_generations
@@ -279,6 +280,7 @@ def build_app(
         Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
         Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/images/generations", images_generations, methods=["POST"]),
         Route("/v1/images/edits", images_edits, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),

@@ -61,6 +61,8 @@ class Settings:
     thought_images: bool = False
     image_limits: tuple[tuple[str, int], ...] = DEFAULT_IMAGE_LIMITS
     stream_content_piece: int = 256 * 1024
+    # Embeddings: inputs in one /v1/embeddings request (sent to Gemini 100 per call)
+    embeddings_max_inputs: int = 2048
     # Image URL fetching
     fetch_images: bool = True
     fetch_allow_http: bool = True
@@ -142,6 +144,7 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_MAX_CONCURRENT_LARGE": ("max_concurrent_large", int),
     "GATEWAY_IMAGE_MARKDOWN": ("image_markdown", _bool),
     "GATEWAY_THOUGHT_IMAGES": ("thought_images", _bool),
+    "GATEWAY_EMBEDDINGS_MAX_INPUTS": ("embeddings_max_inputs", int),
     "GATEWAY_FETCH_IMAGES": ("fetch_images", _bool),
     "GATEWAY_FETCH_ALLOW_HTTP": ("fetch_allow_http", _bool),
     "GATEWAY_FETCH_ALLOWED_HOSTS": ("fetch_allowed_hosts", _csv),
@@ -246,6 +249,8 @@ def _check(settings: Settings) -> None:
         raise ValueError("history_budget must be off, trim, downsample or trim+downsample")
     if settings.history_keep_turns < 0 or settings.history_max_tokens < 0:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
+    if settings.embeddings_max_inputs < 1:
+        raise ValueError("GATEWAY_EMBEDDINGS_MAX_INPUTS must be at least 1")
     if settings.max_concurrent_large < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
     if (

@@ -84,6 +84,15 @@ class Metrics:
         self.upstream_errors = Counter(
             "gateway_upstream_errors", "Upstream errors by code", ["code"], registry=r
         )
+        self.embedding_inputs = Counter(
+            "gateway_embedding_inputs", "Texts embedded, by model", ["model"], registry=r
+        )
+        self.embedding_tokens = Counter(
+            "gateway_embedding_tokens",
+            "Input tokens embedded, by model (Gemini's count, or the gateway's estimate)",
+            ["model"],
+            registry=r,
+        )
         self.errors = Counter(
             "gateway_errors",
             "Errors sent to clients by code, as a response or as a final stream event",

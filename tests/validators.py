@@ -7,13 +7,16 @@ Other test packages import these names: keep them stable.
 
 from __future__ import annotations
 
+import base64
 import copy
+import struct
 import warnings
 from collections.abc import Iterator
 from typing import Any, Final
 
 import pydantic
 from google.genai import types
+from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 Json = dict[str, Any]
@@ -175,3 +178,63 @@ def validate_openai_chunk(d: Json) -> ChatCompletionChunk:
     for choice in d["choices"]:
         _check_extensions(choice["delta"], f"choices[{choice['index']}].delta", delta=True)
     return chunk
+
+
+# -- embeddings ------------------------------------------------------------------------------
+EMBED_REQUEST_KEYS: Final = frozenset(
+    {"model", "content", "taskType", "title", "outputDimensionality"}
+)
+MAX_EMBED_BATCH: Final = 100
+
+
+def validate_gemini_embed_batch(body: Json, model: str) -> list[types.EmbedContentConfig]:
+    """A batchEmbedContents body: 1–100 EmbedContentRequests for the model in the URL, each a
+    text Content plus the EmbedContentConfig fields Gemini's REST API takes at its top level."""
+    assert set(body) == {"requests"}, f"top-level keys {sorted(body)}"
+    requests = body["requests"]
+    assert isinstance(requests, list) and 1 <= len(requests) <= MAX_EMBED_BATCH, len(requests)
+    configs = []
+    for i, request in enumerate(requests):
+        unknown = set(request) - EMBED_REQUEST_KEYS
+        assert not unknown, f"requests[{i}]: unknown keys {sorted(unknown)}"
+        assert request.get("model") == f"models/{model}", f"requests[{i}].model"
+        content = request["content"]
+        parts = content.get("parts") or []
+        assert parts and all(set(p) == {"text"} and p["text"] for p in parts), f"requests[{i}]"
+        _strict_pydantic(lambda content=content: types.Content.model_validate(content))
+        config = {
+            "task_type": request.get("taskType"),
+            "title": request.get("title"),
+            "output_dimensionality": request.get("outputDimensionality"),
+        }
+        configs.append(
+            _strict_pydantic(
+                lambda config=config: types.EmbedContentConfig.model_validate(
+                    {k: v for k, v in config.items() if v is not None}
+                )
+            )
+        )
+    return configs
+
+
+def validate_gemini_embed_response(d: Json) -> types.EmbedContentResponse:
+    response = _strict_pydantic(
+        lambda: types.EmbedContentResponse._from_response(response=copy.deepcopy(d), kwargs={})
+    )
+    assert response.embeddings, "no embeddings"
+    return response
+
+
+def validate_openai_embeddings(d: Json) -> CreateEmbeddingResponse:
+    """The SDK's type describes decoded vectors: base64 ones are decoded (little-endian float32,
+    as the SDK does) before the strict check."""
+    decoded = copy.deepcopy(d)
+    for item in decoded["data"]:
+        if isinstance(item["embedding"], str):
+            raw = base64.b64decode(item["embedding"], validate=True)
+            assert len(raw) % 4 == 0, "base64 embedding is not float32"
+            item["embedding"] = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    response = CreateEmbeddingResponse.model_validate(decoded, strict=True)
+    assert [e.index for e in response.data] == list(range(len(response.data))), "indexes"
+    assert response.usage.total_tokens == response.usage.prompt_tokens, "usage"
+    return response

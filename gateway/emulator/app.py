@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.emulator.conversation import read_conversation
+from gateway.emulator.embeddings import EMBED_METHODS, answer_embeddings, check_embedding_model
 from gateway.emulator.errors import (
     GeminiError,
     api_key_invalid,
@@ -167,6 +168,10 @@ async def _gemini(request: Request) -> Response:
             return json_response(model.resource())
         if method == "countTokens":
             return json_response(count_tokens_response(_require_json(parsed)))
+        if method in EMBED_METHODS or method in GENERATE_METHODS:
+            check_embedding_model(model, str(method), match["version"])
+        if method in EMBED_METHODS:
+            return answer_embeddings(state, model, str(method), parsed)
         if method not in GENERATE_METHODS:
             raise GeminiError(404, f"Method not found: models.{method}.")
         return await _generate(state, record, model, raw, parsed)

@@ -11,6 +11,12 @@ GENERATION_METHODS: Final = (
     "createCachedContent",
     "batchGenerateContent",
 )
+EMBEDDING_METHODS: Final = (
+    "embedContent",
+    "countTextTokens",
+    "countTokens",
+    "asyncBatchEmbedContent",
+)
 ASPECT_RATIOS: Final = frozenset(
     {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
 )
@@ -28,6 +34,8 @@ class ModelInfo:
     input_token_limit: int
     output_token_limit: int
     thinking: bool = True
+    methods: tuple[str, ...] = GENERATION_METHODS
+    embedding_width: int = 0  # an embedding model's default outputDimensionality (else 0)
 
     @property
     def is_gemini3(self) -> bool:
@@ -63,14 +71,18 @@ class ModelInfo:
 
     def resource(self) -> dict[str, Any]:
         """The `Model` resource as `models.get` returns it (sample 16)."""
-        return {
+        resource: dict[str, Any] = {
             "name": f"models/{self.id}",
             "version": self.version,
             "displayName": self.display_name,
             "description": self.display_name,
             "inputTokenLimit": self.input_token_limit,
             "outputTokenLimit": self.output_token_limit,
-            "supportedGenerationMethods": list(GENERATION_METHODS),
+            "supportedGenerationMethods": list(self.methods),
+        }
+        if self.embedding_width:
+            return resource  # Google lists no sampling fields for embedding models
+        return resource | {
             "temperature": 1,
             "topP": 0.95,
             "topK": 64,
@@ -105,6 +117,26 @@ CATALOGUE: Final[dict[str, ModelInfo]] = {
         ),
         ModelInfo("gemini-3-pro-image-preview", "3.0", "Nano Banana Pro", 65_536, 32_768),
         ModelInfo("gemini-3.1-flash-image-preview", "3.1", "Nano Banana 2", 65_536, 32_768),
+        ModelInfo(
+            "gemini-embedding-001",
+            "001",
+            "Gemini Embedding 001",
+            2048,
+            1,
+            thinking=False,
+            methods=EMBEDDING_METHODS,
+            embedding_width=3072,
+        ),
+        ModelInfo(
+            "text-embedding-004",
+            "004",
+            "Text Embedding 004",
+            2048,
+            1,
+            thinking=False,
+            methods=("embedContent",),
+            embedding_width=768,
+        ),
     )
 }
 

@@ -1,4 +1,7 @@
-"""Gemini Model resources → OpenAI model objects (bare ids, no `models/` prefix)."""
+"""Gemini Model resources → OpenAI model objects (bare ids, no `models/` prefix).
+
+The list keeps the models the gateway can serve: those that generate content (chat, images)
+and those that embed (`/v1/embeddings`); `supported_generation_methods` says which is which."""
 
 from __future__ import annotations
 
@@ -25,10 +28,13 @@ def to_openai_model(model: Json) -> Json:
     return out
 
 
+SERVED_METHODS = frozenset({"generateContent", "embedContent"})
+
+
 def to_openai_model_list(models: list[Json]) -> Json:
     data = [
         to_openai_model(m)
         for m in models
-        if "generateContent" in (m.get("supportedGenerationMethods") or ["generateContent"])
+        if SERVED_METHODS.intersection(m.get("supportedGenerationMethods") or ["generateContent"])
     ]
     return {"object": "list", "data": data}

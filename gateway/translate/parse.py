@@ -171,7 +171,7 @@ def _tool_calls(calls: Any, path: str) -> None:
             raise _fail("'function.arguments' must be a JSON string", f"{where}.function.arguments")
 
 
-def _google_options(body: Json) -> Json:
+def google_options(body: Json) -> Json:
     extra_body = body.get("extra_body")
     if extra_body is not None and not isinstance(extra_body, dict):
         raise _fail("'extra_body' must be an object", "extra_body")
@@ -235,6 +235,6 @@ def parse_chat_request(raw: object) -> ChatRequest:
         stream=stream,
         include_usage=bool((options or {}).get("include_usage")),
         body=raw,
-        google=_google_options(raw),
+        google=google_options(raw),
         prefixes=tuple(prefix_digests(messages)),
     )

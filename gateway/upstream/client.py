@@ -188,6 +188,14 @@ class GeminiClient:
         path = self._model_path(model, "generateContent")
         return await self._read_json("POST", path, key, body, stats or CallStats())
 
+    async def batch_embed(
+        self, model: str, body: Body, key: str | None, stats: CallStats | None = None
+    ) -> dict[str, Any]:
+        """One `batchEmbedContents` call (at most 100 requests in `body`): same URL builder,
+        keys, retries and deadline as `generate`."""
+        path = self._model_path(model, "batchEmbedContents")
+        return await self._read_json("POST", path, key, body, stats or CallStats())
+
     @asynccontextmanager
     async def stream(
         self, model: str, body: Body, key: str | None, stats: CallStats | None = None

@@ -1,4 +1,4 @@
-"""Gemini Model resources → OpenAI model objects: bare ids, only models that can chat."""
+"""Gemini Model resources → OpenAI model objects: bare ids, only models that chat or embed."""
 
 from __future__ import annotations
 
@@ -28,12 +28,18 @@ def test_sample_16_becomes_an_openai_model(samples_dir: Path) -> None:
     }
 
 
-def test_the_list_keeps_only_models_that_generate_content() -> None:
+def test_the_list_keeps_only_models_that_generate_content_or_embed() -> None:
     models = [
         {"name": "models/gemini-2.5-flash", "supportedGenerationMethods": ["generateContent"]},
         {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]},
+        {"name": "models/aqa", "supportedGenerationMethods": ["generateAnswer"]},
         {"name": "models/gemini-3-pro-image-preview"},
     ]
     listed = to_openai_model_list(models)
     assert listed["object"] == "list"
-    assert [m["id"] for m in listed["data"]] == ["gemini-2.5-flash", "gemini-3-pro-image-preview"]
+    assert [m["id"] for m in listed["data"]] == [
+        "gemini-2.5-flash",
+        "text-embedding-004",
+        "gemini-3-pro-image-preview",
+    ]
+    assert listed["data"][1]["supported_generation_methods"] == ["embedContent"]
