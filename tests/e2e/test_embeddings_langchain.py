@@ -35,40 +35,51 @@ def served() -> Iterator[tuple[str, Any]]:
         yield f"{url}/v1", emulator.state.emulator
 
 
-def embeddings(base_url: str, **kwargs: Any) -> Any:
+@pytest.fixture
+def http_clients() -> Iterator[dict[str, Any]]:
+    """Clients the test owns and closes: LangChain never closes the ones it makes itself."""
+    sync_client, async_client = httpx.Client(trust_env=False), httpx.AsyncClient(trust_env=False)
+    yield {"http_client": sync_client, "http_async_client": async_client}
+    sync_client.close()
+
+
+def embeddings(base_url: str, clients: dict[str, Any], **kwargs: Any) -> Any:
     from langchain_openai import OpenAIEmbeddings
 
     return OpenAIEmbeddings(
-        model=MODEL, base_url=base_url, api_key="test-key", max_retries=0, **kwargs
+        model=MODEL, base_url=base_url, api_key="test-key", max_retries=0, **clients, **kwargs
     )
 
 
-def test_embed_documents_and_query(served):
+def test_embed_documents_and_query(served, http_clients):
     base_url, emulator = served
-    client = embeddings(base_url, check_embedding_ctx_length=False)
+    client = embeddings(base_url, http_clients, check_embedding_ctx_length=False)
     docs = ["the fox jumps", "the dog sleeps", "a third note"]
     assert client.embed_documents(docs) == [expected_vector(d) for d in docs]
     assert client.embed_query("which animal jumps?") == expected_vector("which animal jumps?")
     assert [r.method for r in emulator.requests] == ["batchEmbedContents"] * 2
 
 
-def test_chunk_size_and_dimensions_pass_through(served):
+def test_chunk_size_and_dimensions_pass_through(served, http_clients):
     base_url, emulator = served
-    client = embeddings(base_url, check_embedding_ctx_length=False, chunk_size=2, dimensions=128)
+    client = embeddings(
+        base_url, http_clients, check_embedding_ctx_length=False, chunk_size=2, dimensions=128
+    )
     docs = [f"note {i}" for i in range(5)]
     assert client.embed_documents(docs) == [expected_vector(d, width=128) for d in docs]
     assert [len(r.body["requests"]) for r in emulator.requests] == [2, 2, 1]
 
 
 @pytest.mark.anyio
-async def test_async_embed_documents_and_query(served):
+async def test_async_embed_documents_and_query(served, http_clients):
     base_url, _ = served
-    client = embeddings(base_url, check_embedding_ctx_length=False)
-    assert await client.aembed_documents(["one", "two"]) == [
-        expected_vector("one"),
-        expected_vector("two"),
-    ]
-    assert await client.aembed_query("three") == expected_vector("three")
+    async with http_clients["http_async_client"]:
+        client = embeddings(base_url, http_clients, check_embedding_ctx_length=False)
+        assert await client.aembed_documents(["one", "two"]) == [
+            expected_vector("one"),
+            expected_vector("two"),
+        ]
+        assert await client.aembed_query("three") == expected_vector("three")
 
 
 @pytest.fixture
@@ -83,10 +94,10 @@ def offline_cl100k(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("offline_cl100k")
-def test_default_langchain_sends_token_ids_and_gets_a_400_naming_the_setting(served):
+def test_default_langchain_sends_token_ids_and_gets_a_400_naming_the_setting(served, http_clients):
     base_url, emulator = served
     with pytest.raises(openai.BadRequestError) as caught:
-        embeddings(base_url).embed_documents(["the fox jumps"])
+        embeddings(base_url, http_clients).embed_documents(["the fox jumps"])
     assert caught.value.status_code == 400
     assert "check_embedding_ctx_length=False" in caught.value.message
     assert caught.value.code == "token_ids_not_supported"
