@@ -56,6 +56,7 @@ class OutputBuilder:
     open: int | None = None  # index of the open message / call / image item
     summary_open: bool = False
     partials: int = 0
+    pending_image: int | None = None  # an image call opened by partial images
     _ids: int = 0
 
     def __post_init__(self) -> None:
@@ -188,8 +189,8 @@ class OutputBuilder:
             return
         self._close_summary()
         self.view.add(part, streamed=streamed)
-        index = self.open
-        if index is None or self.items[index]["type"] != "image_generation_call":
+        index, self.pending_image = self.pending_image, None
+        if index is None:
             self._close_open()
             index = self._open_image()
         item = self.items[index]
@@ -197,8 +198,7 @@ class OutputBuilder:
         fmt = format_of(mime)
         if fmt is not None:
             item["output_format"] = fmt
-        self.open = index
-        self._close_open()
+        self._close_item(index)
 
     def _open_image(self) -> int:
         index = self._add_item(
@@ -207,7 +207,6 @@ class OutputBuilder:
         self.items[index]["result"] = None
         self._emit("response.image_generation_call.in_progress", **self._where(index))
         self._emit("response.image_generation_call.generating", **self._where(index))
-        self.open = index
         return index
 
     def _partial(self, blob: Json) -> None:
@@ -215,13 +214,12 @@ class OutputBuilder:
         if not self.streaming or self.partials >= self.ctx.partial_images:
             return
         self._close_summary()
-        index = self.open
-        if index is None or self.items[index]["type"] != "image_generation_call":
+        if self.pending_image is None:
             self._close_open()
-            index = self._open_image()
+            self.pending_image = self._open_image()  # stays open until the final image
         self._emit(
             "response.image_generation_call.partial_image",
-            **self._where(index),
+            **self._where(self.pending_image),
             partial_image_index=self.partials,
             partial_image_b64=str(blob.get("data") or ""),
         )
@@ -256,8 +254,10 @@ class OutputBuilder:
 
     def _close_open(self) -> None:
         index, self.open = self.open, None
-        if index is None:
-            return
+        if index is not None:
+            self._close_item(index)
+
+    def _close_item(self, index: int) -> None:
         item = self.items[index]
         if item["type"] == "message":
             for k, content in enumerate(item["content"]):
@@ -287,6 +287,9 @@ class OutputBuilder:
         if annotations and self.open is not None and self.items[self.open]["type"] == "message":
             self.items[self.open]["content"][-1]["annotations"] = annotations
         self._close_open()
+        if self.pending_image is not None:
+            self._close_item(self.pending_image)  # partials came, the final image did not
+            self.pending_image = None
         reasoning = self.items[0]
         reasoning["encrypted_content"] = seal(
             self.layout(), model=self.ctx.model, backend=self.ctx.backend, secret=self.ctx.secret
