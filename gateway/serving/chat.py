@@ -15,6 +15,7 @@ from gateway.errors import InvalidRequestError
 from gateway.serving import splice
 from gateway.serving.budget import budget_policy, fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
+from gateway.serving.offload import is_large, run_pure
 from gateway.serving.resolve import remember, report, resolve
 from gateway.translate.lifted_json import Spans
 from gateway.translate.parse import ChatRequest, parse_chat_request
@@ -52,7 +53,10 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
 
 
 async def prepare(owned: OwnedBody, call: CallContext, services: Services) -> Prepared:
-    chat = parse_chat_request(owned.take())
+    raw = owned.take()
+    large = is_large(raw.get("messages") if isinstance(raw, dict) else None)
+    chat = await run_pure(large, parse_chat_request, raw)
+    del raw
     return await prepare_chat(
         chat, owned.take_spans(), call, services, view_options(chat, services)
     )
@@ -62,13 +66,16 @@ async def prepare_chat(
     chat: ChatRequest, spans: Spans, call: CallContext, services: Services, options: ViewOptions
 ) -> Prepared:
     """From a parsed chat request (the Responses API builds one too) to the encoded body."""
+    large = is_large(chat.messages)
     policy = budget_policy(chat, services)
     # Payloads are read before the body is written only by the history budget.
     splices = splice.from_spans(spans, stand_ins=policy is None)
     call.model = chat.model
     needs = inputs_needed(chat, options)
     resolved = await resolve(needs, services, options, splices.payloads, call.scope)
-    gemini = to_gemini_request(chat, resolved, options, services.settings.image_limits)
+    gemini = await run_pure(
+        large, to_gemini_request, chat, resolved, options, services.settings.image_limits
+    )
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
     body = await fit_history(gemini.body, chat, policy, call, services)

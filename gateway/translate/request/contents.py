@@ -149,12 +149,14 @@ def _apply_fallbacks(turn: ModelTurn, model: str, current: bool) -> tuple[ModelT
 
 
 def _append(contents: list[Json], role: str, parts: list[Json]) -> None:
+    """Consecutive turns of one role are merged into one: the last turn's own parts list
+    (made here, never shared) is extended in place, so N merges cost N, not N² copies."""
     if not parts:
         return
     if contents and contents[-1]["role"] == role:
-        contents[-1] = {"role": role, "parts": [*contents[-1]["parts"], *parts]}
+        contents[-1]["parts"].extend(parts)
     else:
-        contents.append({"role": role, "parts": parts})
+        contents.append({"role": role, "parts": list(parts)})
 
 
 def to_gemini_contents(chat: ChatRequest, resolved: Resolved, options: ViewOptions) -> Contents:
