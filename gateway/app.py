@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import heap
 from gateway.config import Settings
-from gateway.errors import GatewayError, MethodNotAllowedError, NotFoundError, UpstreamError
+from gateway.errors import (
+    GatewayError,
+    MethodNotAllowedError,
+    NotFoundError,
+    StateUnavailableError,
+    UpstreamError,
+)
 from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
@@ -46,8 +53,9 @@ from gateway.routes.responses import (
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
 from gateway.state.hosted_images import HostedImages
+from gateway.state.open_state import StateOptions, open_state
 from gateway.state.responses import ResponseStore
-from gateway.state.store import open_store
+from gateway.state.store import StoreError
 from gateway.upstream.client import GeminiClient
 
 log = logging.getLogger("gateway.access")
@@ -201,6 +209,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(GatewayError(str(exc.detail), status_code=exc.status_code))
 
 
+async def _state_error(request: Request, exc: Exception) -> Response:
+    """The last net under state-store failures a route did not degrade itself: a 503 the
+    client may retry, counted, never a 500."""
+    metrics_: Metrics = request.app.state.metrics
+    metrics_.state_unavailable.labels("route").inc()
+    metrics_.error("state_unavailable", upstream=False)
+    return error_response(StateUnavailableError("the state store is unavailable; retry"))
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error(
         "unhandled error",
@@ -218,6 +235,32 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         max_bytes=settings.fetch_max_bytes,
         total_timeout=settings.fetch_timeout,
     )
+
+
+def state_options(settings: Settings) -> StateOptions:
+    return StateOptions(
+        url=settings.state,
+        max_bytes=settings.state_max_bytes,
+        max_age_seconds=settings.state_max_age,
+        prefix=settings.state_prefix,
+        pool_size=settings.state_pool_size,
+        timeout=settings.state_timeout,
+        max_value_bytes=settings.state_max_value_bytes,
+        local_cache_bytes=settings.state_local_cache_bytes,
+        responses_max_bytes=settings.responses_max_bytes,
+        responses_max_age_seconds=settings.responses_max_age,
+    )
+
+
+async def envelope_secret(responses: ResponseStore, settings: Settings) -> bytes:
+    """A state store that is down at startup must not keep the gateway down: envelopes made
+    meanwhile are signed by a key of this process only (set GATEWAY_RESPONSES_SECRET to share
+    one key between replicas whatever happens)."""
+    try:
+        return await responses.secret(settings.responses_secret)
+    except StoreError:
+        log.warning("state store unavailable at startup: reasoning envelopes use a process key")
+        return secrets.token_bytes(32)
 
 
 def build_app(
@@ -242,18 +285,11 @@ def build_app(
         except BaseException:
             await upstream.aclose()
             raise
-        turns = open_store(
-            settings.state,
-            max_bytes=settings.state_max_bytes,
-            max_age_seconds=settings.state_max_age,
-        )
+        state = open_state(state_options(settings))
+        turns = state.turns
         fetcher = ImageFetcher(fetch_policy(settings)) if settings.fetch_images else None
         hosted = HostedImages(turns, settings.public_url) if settings.public_url else None
-        responses = ResponseStore.open(
-            settings.state,
-            max_bytes=settings.responses_max_bytes,
-            max_age_seconds=settings.responses_max_age,
-        )
+        responses = ResponseStore(state.responses)
         app.state.services = Services(
             settings,
             upstream,
@@ -263,16 +299,16 @@ def build_app(
             metrics_,
             LargeBodyGate(settings.max_concurrent_large),
             responses=responses,
-            envelope_secret=await responses.secret(settings.responses_secret),
+            envelope_secret=await envelope_secret(responses, settings),
+            records=state.records,
         )
         try:
             yield {}
         finally:
-            await responses.aclose()
             await upstream.aclose()
             if fetcher is not None:
                 await fetcher.aclose()
-            await turns.aclose()
+            await state.aclose()
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -309,6 +345,7 @@ def build_app(
         exception_handlers={
             GatewayError: _gateway_error,
             HTTPException: _http_error,
+            StoreError: _state_error,
             Exception: _server_error,
         },
     )

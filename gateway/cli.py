@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from types import FrameType
@@ -19,6 +20,7 @@ from gateway import __version__, heap
 from gateway.app import build_app
 from gateway.config import Settings, load_settings
 from gateway.logs import configure_logging
+from gateway.state.open_state import shared_between_processes
 
 log = logging.getLogger("gateway")
 
@@ -36,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="TOML config file (see config/gateway.toml)")
     serve.add_argument(
         "--emulator", action="store_true", help="use the built-in Gemini emulator (no key, offline)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes sharing the port (default 1; more need sqlite or redis state)",
     )
     emulator = sub.add_parser("emulator", help="serve the Gemini emulator alone (a fake Gemini)")
     emulator.add_argument("--host", default="127.0.0.1")
@@ -86,14 +93,28 @@ def http_protocol() -> Any:
     return LeanBodyHttpToolsProtocol
 
 
-def serve(args: argparse.Namespace) -> int:
-    flags: dict[str, Any] = {"host": args.host, "port": args.port}
+def _serve_flags(args: argparse.Namespace) -> dict[str, Any]:
+    flags: dict[str, Any] = {"host": args.host, "port": args.port, "workers": args.workers}
     if args.emulator:  # GATEWAY_UPSTREAM=vertex stays Vertex: the emulator's Vertex paths
         vertex = load_settings(config_file=args.config, flags=flags).vertex
         flags.update(upstream="emulator", use_vertexai=vertex or None)
-    settings = load_settings(config_file=args.config, flags=flags)
-    configure_logging(settings.log_level)
-    _warn_unsafe(settings)
+    return flags
+
+
+def check_workers(settings: Settings) -> None:
+    """Several processes must share what they remember, or turn 2 on another worker loses
+    turn 1's signatures: refuse before binding anything."""
+    if settings.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {settings.workers}")
+    if settings.workers > 1 and not shared_between_processes(settings.state):
+        raise ValueError(
+            f"--workers {settings.workers} needs state shared between processes, and "
+            f"GATEWAY_STATE={settings.state!r} is per process: use sqlite:///path/state.db "
+            "(one host) or redis://host:port/db (any number of hosts)"
+        )
+
+
+def _app_for(settings: Settings) -> Starlette:
     transport = None
     if settings.upstream == "emulator":
         from gateway.emulator.app import build_emulator_app
@@ -101,10 +122,34 @@ def serve(args: argparse.Namespace) -> int:
         transport = httpx.ASGITransport(app=build_emulator_app())
         kind = "Vertex AI paths, tokens from its metadata server" if settings.vertex else "no key"
         log.info("serving on the built-in emulator (%s): no network", kind)
-    app = build_app(settings, upstream_transport=transport, auth_transport=transport)
+    return build_app(settings, upstream_transport=transport, auth_transport=transport)
+
+
+def serve(args: argparse.Namespace) -> int:
+    flags = _serve_flags(args)
+    settings = load_settings(config_file=args.config, flags=flags)
+    configure_logging(settings.log_level)
+    check_workers(settings)
+    _warn_unsafe(settings)
+    if settings.workers > 1:
+        from gateway.workers import Supervisor, bind
+
+        sock = bind(settings.host, settings.port)
+        log.info("listening on %s:%d", settings.host, settings.port)
+        return Supervisor(settings.workers, run_worker, (args.config, flags), sock).run()
+    app = _app_for(settings)
     heap.keep_large_blocks()
     DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
     return 0
+
+
+def run_worker(config: str | None, flags: dict[str, Any], sock: socket.socket) -> None:
+    """One of `serve --workers N`'s processes (spawned: settings are loaded again here)."""
+    settings = load_settings(config_file=config, flags=flags)
+    configure_logging(settings.log_level)
+    app = _app_for(settings)
+    heap.keep_large_blocks()
+    DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run(sockets=[sock])
 
 
 class DrainingServer(uvicorn.Server):

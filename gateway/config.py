@@ -77,6 +77,12 @@ class Settings:
     responses_max_age: float = 30 * 24 * 3600.0
     responses_max_bytes: int = 1024 * 1024 * 1024
     responses_secret: str = ""  # signs reasoning envelopes; "" = a random one kept in the state
+    state_prefix: str = "gw:"  # Redis key prefix (several gateways may share one Redis)
+    state_pool_size: int = 16  # Redis connections per process
+    state_timeout: float = 1.0  # seconds per Redis operation before serving statelessly
+    state_max_value_bytes: int = 64 * 1024 * 1024  # one Redis value; larger is not stored
+    state_local_cache_bytes: int = 64 * 1024 * 1024  # immutable Redis values kept per process
+    workers: int = 1  # processes sharing the port (serve --workers)
     # Hosted images
     public_url: str = ""
     files_dir: str = ""
@@ -156,6 +162,12 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_RESPONSES_MAX_AGE": ("responses_max_age", float),
     "GATEWAY_RESPONSES_MAX_BYTES": ("responses_max_bytes", int),
     "GATEWAY_RESPONSES_SECRET": ("responses_secret", str),
+    "GATEWAY_STATE_PREFIX": ("state_prefix", str),
+    "GATEWAY_STATE_POOL_SIZE": ("state_pool_size", int),
+    "GATEWAY_STATE_TIMEOUT": ("state_timeout", float),
+    "GATEWAY_STATE_MAX_VALUE_BYTES": ("state_max_value_bytes", int),
+    "GATEWAY_STATE_LOCAL_CACHE_BYTES": ("state_local_cache_bytes", int),
+    "GATEWAY_WORKERS": ("workers", int),
     "GATEWAY_PUBLIC_URL": ("public_url", str),
     "GATEWAY_FILES_DIR": ("files_dir", str),
     "GATEWAY_FILES_REQUIRE_AUTH": ("files_require_auth", _bool),

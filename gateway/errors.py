@@ -17,7 +17,8 @@
     │   ├── UpstreamUnavailableError   503 server_error / upstream_overloaded
     │   ├── UpstreamTimeoutError       504 server_error / upstream_timeout
     │   └── UpstreamConnectError       502 server_error / upstream_unreachable
-    └── ShuttingDownError              503 server_error / server_shutting_down
+    ├── ShuttingDownError              503 server_error / server_shutting_down
+    └── StateUnavailableError          503 server_error / state_unavailable (Redis down/slow)
 
 Gemini's own 4xx errors keep their status (design.md): `from_status` picks the class.
 One renderer (`to_envelope`) feeds both the JSON error response and the final SSE error event.
@@ -156,6 +157,15 @@ class ShuttingDownError(GatewayError):
     status_code = 503
     error_type = "server_error"
     default_code = "server_shutting_down"
+
+
+class StateUnavailableError(GatewayError):
+    """Only for what cannot be served without the state store (a hosted image by URL): every
+    other request degrades to stateless behaviour instead."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "state_unavailable"
 
 
 _BY_STATUS: dict[int, type[GatewayError]] = {

@@ -78,6 +78,12 @@ class Metrics:
         self.turn_cache = Counter(
             "gateway_turn_cache_lookups", "Turn cache lookups by result", ["result"], registry=r
         )
+        self.state_unavailable = Counter(
+            "gateway_state_unavailable",
+            "State store operations that failed (store down or slow): served statelessly",
+            ["op"],
+            registry=r,
+        )
         self.image_fetches = Counter(
             "gateway_image_fetches", "Image URL fetches by result", ["result"], registry=r
         )

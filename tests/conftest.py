@@ -125,3 +125,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite expected golden files from the current output (then review the diff)",
     )
+
+
+# -- a real Redis (tests/redis_server.py) ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from redis_server import RedisServer, require_redis_binary
+
+    server = RedisServer(require_redis_binary(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """An empty Redis for this test (the session's server, flushed)."""
+    if redis_server.proc is None:  # a test stopped it and failed before starting it again
+        redis_server.start()
+    redis_server.flush()
+    return str(redis_server.url)

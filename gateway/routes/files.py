@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.auth import upstream_key_for
-from gateway.errors import NotFoundError
+from gateway.errors import NotFoundError, StateUnavailableError
 from gateway.media.sniff import SNIFF_BYTES, sniff_image_mime
 from gateway.serving.context import Services
+from gateway.serving.resolve import state_failed
+from gateway.state.store import StoreError
 
 RASTER_TYPES: Final = frozenset(
     {"image/png", "image/jpeg", "image/webp", "image/gif", "image/heic", "image/heif", "image/avif"}
@@ -43,7 +45,11 @@ async def get_file(request: Request) -> Response:
     if services.hosted is not None and services.hosted.name_of(
         f"{services.hosted.public_url}/v1/files/{name}"
     ):
-        found = await services.hosted.get_bytes(name)
+        try:
+            found = await services.hosted.get_bytes(name)
+        except StoreError as exc:
+            state_failed("hosted_get", services, exc)
+            raise StateUnavailableError("hosted images are unavailable; retry") from exc
     if found is None:
         raise NotFoundError("no such file (hosted images expire with the gateway's state)")
     _stored_type, data = found

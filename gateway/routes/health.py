@@ -23,10 +23,11 @@ async def readyz(request: Request) -> Response:
         "upstream_client": services is not None and not services.upstream.is_closed,
         "state_store": services is not None and await services.turns.ready(),
     }
-    ready = all(checks.values())
-    return json_response(
-        {"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503
-    )
+    if not checks["upstream_client"]:
+        return json_response({"status": "not ready", **checks}, 503)
+    # A state store that cannot answer leaves requests served statelessly (fidelity only from
+    # what clients carry): degraded, not down, so a load balancer keeps sending traffic.
+    return json_response({"status": "ready" if checks["state_store"] else "degraded", **checks})
 
 
 async def metrics(request: Request) -> Response:

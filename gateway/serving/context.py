@@ -11,6 +11,7 @@ from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.state.hosted_images import HostedImages
+from gateway.state.records import RecordStore
 from gateway.state.responses import ResponseStore
 from gateway.state.scope import SHARED_SCOPE
 from gateway.state.store import TurnStore
@@ -32,6 +33,8 @@ class Services:
     drain: Drain = field(default_factory=lambda: Drain())
     responses: ResponseStore | None = None  # stored responses (/v1/responses)
     envelope_secret: bytes = b""  # signs the Responses API's reasoning envelopes
+    # Stored responses and conversations (state/records.py); same backend as `turns`.
+    records: RecordStore | None = None
 
 
 class Drain:

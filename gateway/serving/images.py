@@ -13,7 +13,7 @@ import io
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, Final
 
@@ -24,6 +24,8 @@ import orjson
 from gateway.errors import GatewayError, InvalidRequestError
 from gateway.media.sniff import GEMINI_IMAGE_MIME_TYPES, SNIFF_BYTES, sniff_image_mime
 from gateway.serving.context import CallContext, Services
+from gateway.serving.resolve import state_failed
+from gateway.state.store import StoreError
 from gateway.translate.data_urls import fingerprint
 from gateway.translate.images_api import (
     OUTPUT_FORMATS,
@@ -227,5 +229,14 @@ async def output_items(
             b64 = None if url is not None else image.data
             items.append(OutputImage(b64, url, reply.text, format_of(image.mime_type)))
     if hosted and services.hosted is not None:
-        await services.hosted.put_many(tuple(hosted))
+        try:
+            await services.hosted.put_many(tuple(hosted))
+        except StoreError as exc:
+            # URLs nobody could resolve are worse than bytes: answer inline instead.
+            state_failed("hosted_put", services, exc)
+            data = {f"{services.hosted.public_url}/v1/files/{n}": d for n, _, d in hosted}
+            items = [
+                replace(item, b64_json=data[item.url], url=None) if item.url in data else item
+                for item in items
+            ]
     return items

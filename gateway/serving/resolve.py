@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import InvalidImageUrlError
+from gateway.errors import InvalidImageUrlError, StateUnavailableError
 from gateway.serving.context import Services
 from gateway.state.scope import ScopedStore
+from gateway.state.store import StoreError
 from gateway.translate import lifted_json
 from gateway.translate.request import Needs, Resolved
 from gateway.translate.response.context import Memo
@@ -32,7 +33,17 @@ async def resolve(
     images: dict[str, tuple[str, str]] = {}
     for url, param in needs.hosted_urls:
         name = services.hosted.name_of(url) if services.hosted else None
-        found = await services.hosted.get_b64(name) if services.hosted and name else None
+        found = None
+        if services.hosted and name:
+            try:
+                found = await services.hosted.get_b64(name)
+            except StoreError as exc:
+                state_failed("hosted_get", services, exc)
+                raise StateUnavailableError(
+                    "this gateway-hosted image cannot be read while the state store is"
+                    " unavailable; retry, or send the image itself",
+                    param=param,
+                ) from exc
         if found is None:
             raise InvalidImageUrlError(
                 "this gateway-hosted image is unknown or has expired; send the image again",
@@ -49,7 +60,11 @@ async def resolve(
         images[url] = (fetched.mime_type, fetched.data_b64)
     turns: dict[str, Any] = {}
     if needs.turn_keys:
-        found_turns = await ScopedStore(services.turns, scope).get_many(needs.turn_keys)
+        try:
+            found_turns = await ScopedStore(services.turns, scope).get_many(needs.turn_keys)
+        except StoreError as exc:
+            state_failed("turn_get", services, exc)
+            found_turns = {}  # stateless: the client's own carriers, then the fallbacks
         services.metrics.turn_cache.labels("hit").inc(len(found_turns))
         services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
         turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
@@ -60,9 +75,13 @@ async def resolve(
 
 async def remember(memo: Memo, prefix: str, model: str, services: Services, scope: str) -> None:
     """Store each choice's turn under every key a client may bring back (turn_keys.py), inside
-    the caller's `scope` (state/scope.py)."""
+    the caller's `scope` (state/scope.py). A store that is down loses these turns (counted);
+    the response is already the client's."""
     if services.hosted is not None:
-        await services.hosted.put_many(memo.hosted)
+        try:
+            await services.hosted.put_many(memo.hosted)
+        except StoreError as exc:
+            state_failed("hosted_put", services, exc)
     items: dict[str, bytes] = {}
     for turn in memo.turns:
         if not turn.replay_parts:
@@ -86,7 +105,16 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services, scop
         for key in turn_keys(prefix, turn.content, turn.tool_call_ids, images):
             items[key] = record
     if items:
-        await ScopedStore(services.turns, scope).put_many(items)
+        try:
+            await ScopedStore(services.turns, scope).put_many(items)
+        except StoreError as exc:
+            state_failed("turn_put", services, exc)
+
+
+def state_failed(op: str, services: Services, exc: StoreError) -> None:
+    """Count a state operation served without the store; the store logs each outage once."""
+    services.metrics.state_unavailable.labels(op).inc()
+    log.debug("state store operation failed", extra={"op": op, "error": str(exc)})
 
 
 def report(notes: tuple[str, ...] | list[str], services: Services, request_id: str) -> None:

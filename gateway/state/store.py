@@ -29,6 +29,10 @@ class StoreClosedError(StoreError):
     """Used after `aclose()`: a programming error, not a cache miss."""
 
 
+class StoreUnavailableError(StoreError):
+    """The backend cannot be reached (Redis down or too slow): callers serve statelessly."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoreStats:
     """Counters for /metrics.
@@ -132,6 +136,7 @@ def open_store(
             path, max_bytes=max_bytes, max_age_seconds=max_age_seconds, clock=clock
         )
     raise ValueError(
-        f"unsupported turn store URL {url!r}: expected 'memory' or 'sqlite:///<path>' "
-        "(e.g. sqlite:///state/turns.db, sqlite:////var/lib/gateway/turns.db, sqlite:///:memory:)"
+        f"unsupported turn store URL {url!r}: expected 'memory', 'sqlite:///<path>' or "
+        "'redis://host:port/db' (e.g. sqlite:///state/turns.db,"
+        " sqlite:////var/lib/gateway/turns.db, sqlite:///:memory:, redis://127.0.0.1:6379/0)"
     )

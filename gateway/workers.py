@@ -1,0 +1,97 @@
+"""`serve --workers N`: N gateway processes accepting on one listening socket.
+
+The parent binds the port once and hands the socket to N spawned processes; the kernel spreads
+connections between them. Each worker is a whole gateway (its own loop, upstream client and
+state-store pool), so the state must be shared between processes (sqlite or redis: the CLI
+refuses memory). The parent only supervises: a worker that dies is replaced, one that dies
+while starting stops everything (a broken config would fail the same way forever), and
+SIGTERM/SIGINT are passed on so each worker drains its requests as a single process does.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+log = logging.getLogger("gateway")
+
+# A worker that exits sooner than this after its start failed to start.
+STARTUP_SECONDS = 10.0
+_POLL_SECONDS = 0.2
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Supervisor:
+    def __init__(
+        self, workers: int, target: Callable[..., Any], args: tuple[Any, ...], sock: socket.socket
+    ) -> None:
+        self._count = workers
+        self._target = target
+        self._args = args
+        self._sock = sock
+        self._ctx = multiprocessing.get_context("spawn")
+        self._procs: list[tuple[multiprocessing.process.BaseProcess, float]] = []
+        self._stop = threading.Event()
+
+    def _start(self) -> tuple[multiprocessing.process.BaseProcess, float]:
+        proc = self._ctx.Process(target=self._target, args=(*self._args, self._sock))
+        proc.start()
+        return proc, time.monotonic()
+
+    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        self._stop.set()
+
+    def run(self) -> int:
+        """Blocks until a signal (exit 0) or a worker failing at startup (exit 1)."""
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        code = 0
+        try:
+            self._procs = [self._start() for _ in range(self._count)]
+            log.info("serving with %d worker processes", self._count)
+            while not self._stop.wait(_POLL_SECONDS):
+                if not self._replace_dead():
+                    code = 1
+                    break
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return code
+
+    def _replace_dead(self) -> bool:
+        for index, (proc, started) in enumerate(self._procs):
+            if proc.is_alive() or self._stop.is_set():
+                continue
+            if time.monotonic() - started < STARTUP_SECONDS:
+                log.error("worker %s exited while starting (code %s)", proc.pid, proc.exitcode)
+                return False
+            log.warning("worker %s exited (code %s); starting another", proc.pid, proc.exitcode)
+            self._procs[index] = self._start()
+        return True
+
+    def _stop_all(self) -> None:
+        """Stop listening here, SIGTERM each worker (it stops listening and drains like a single
+        process), then wait for all: the port refuses new connections once every copy of the
+        listening socket is closed."""
+        self._sock.close()
+        for proc, _ in self._procs:
+            if proc.is_alive():
+                proc.terminate()  # SIGTERM
+        for proc, _ in self._procs:
+            proc.join()
