@@ -149,3 +149,33 @@ async def test_redis_going_away_mid_run_degrades_then_fidelity_comes_back(
     fleet.balancer.served.clear()
     await converse(session, pattern, MODEL, EDIT_PROMPTS[:2])
     assert len(set(fleet.balancer.served)) == 2
+
+
+async def test_a_stored_response_made_on_one_replica_chains_and_is_managed_on_the_other(
+    fleet: Replicas,
+) -> None:
+    """`previous_response_id` chains across replicas (A, B, A), every signature byte-exact;
+    retrieve, input_items and delete answer on any replica."""
+    client = fleet.openai()
+    tools: Any = [{"type": "image_generation"}]
+    previous = None
+    ids = []
+    for prompt in EDIT_PROMPTS:
+        response = await client.responses.create(
+            model=MODEL, input=prompt, tools=tools, previous_response_id=previous
+        )
+        assert_faithful(fleet.emulator)
+        ids.append(response.id)
+        previous = response.id
+    ports = [g.port for g in fleet.gateways]
+    assert fleet.balancer.served == [ports[0], ports[1], ports[0]]
+    a, b = fleet.gateways
+    headers = {"authorization": "Bearer test-key"}
+    fetched = httpx.get(f"{b.url}/v1/responses/{ids[0]}", headers=headers, timeout=10)
+    assert fetched.status_code == 200 and fetched.json()["id"] == ids[0]
+    items = httpx.get(f"{b.url}/v1/responses/{ids[2]}/input_items", headers=headers, timeout=10)
+    assert items.status_code == 200 and items.json()["data"]
+    deleted = httpx.delete(f"{b.url}/v1/responses/{ids[2]}", headers=headers, timeout=10)
+    assert deleted.status_code == 200
+    gone = httpx.get(f"{a.url}/v1/responses/{ids[2]}", headers=headers, timeout=10)
+    assert gone.status_code == 404
