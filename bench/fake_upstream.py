@@ -2,7 +2,8 @@
 
     python -m bench.fake_upstream --port 18471 [--image-bytes 2000000 ...]
 
-Routes: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (one
+Routes: `POST /v1beta/models/{model}:generateContent`, `:batchEmbedContents` (as many vectors
+as requests, of the requested width: bench/embed_payloads.py), `:streamGenerateContent?alt=sse` (one
 event per `data:` line, CRLF framing like Google's), `GET /bench/stats` (hits and bytes received,
 so the benchmark can prove every gateway request reached it exactly once), `POST /bench/record`
 (keep the next request body) and `GET /bench/last` (that body). Models whose name contains
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from bench.embed_payloads import CannedEmbeddings
 from bench.payloads import Canned, FakeConfig
 
 Scope = MutableMapping[str, Any]
@@ -32,6 +34,7 @@ _PREFIX = "/v1beta/models/"
 class FakeGemini:
     def __init__(self, config: FakeConfig | None = None) -> None:
         self.canned = Canned.build(config or FakeConfig())
+        self.embeddings = CannedEmbeddings()
         self.hits = 0
         self.bytes_in = 0
         self.recording = False
@@ -51,6 +54,11 @@ class FakeGemini:
             await _reply(send, 404, b'{"error":{"code":404,"message":"no such route"}}')
             return
         model, _, action = path[len(_PREFIX) :].rpartition(":")
+        if action == "batchEmbedContents":
+            request = await self._read(receive, keep=True)
+            self.hits += 1
+            await _reply(send, 200, self.embeddings.reply(request or b"{}"))
+            return
         body = await self._read(receive, keep=self.recording)
         self.hits += 1
         if body is not None:

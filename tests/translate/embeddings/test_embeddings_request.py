@@ -21,6 +21,7 @@ from gateway.translate.embeddings.response import (
     encode_base64,
     prompt_tokens,
     read_batch_reply,
+    to_openai_embeddings,
 )
 
 GOOD = {"model": "gemini-embedding-001", "input": "hello"}
@@ -141,11 +142,24 @@ def test_batches_keep_input_order_and_never_exceed_gemini_limit() -> None:
         ({"embeddings": [{"values": [1.0]}, {"values": [10**400]}]}, "not a number"),
     ],
 )
-def test_garbage_replies_are_upstream_errors(reply: dict, fragment: str) -> None:
+@pytest.mark.parametrize("encoding", ["float", "base64"])
+def test_garbage_replies_are_upstream_errors(reply: dict, fragment: str, encoding: str) -> None:
+    request = parse_embeddings_request(
+        {**GOOD, "input": ["a", "b"], "encoding_format": encoding}, 9
+    )
     with pytest.raises(UpstreamError) as caught:
-        read_batch_reply(reply, 2)
+        to_openai_embeddings(request, read_batch_reply(reply, 2), 1)
     assert caught.value.status == 502
     assert fragment in caught.value.message
+
+
+def test_integer_values_come_out_as_floats() -> None:
+    request = parse_embeddings_request({**GOOD, "encoding_format": "float"}, 9)
+    answer = to_openai_embeddings(
+        request, read_batch_reply({"embeddings": [{"values": [1, 2**70, True]}]}, 1), 1
+    )
+    assert answer["data"][0]["embedding"] == [1.0, float(2**70), 1.0]
+    assert all(type(v) is float for v in answer["data"][0]["embedding"])
 
 
 def test_base64_is_little_endian_float32() -> None:
