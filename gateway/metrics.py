@@ -63,6 +63,12 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.signatures_dropped = Counter(
+            "gateway_signature_dropped",
+            "Signatures left out because another backend minted them (AI Studio vs Vertex AI)",
+            ["reason"],
+            registry=r,
+        )
         self.turn_sources = Counter(
             "gateway_turn_sources",
             "Model turns not restored from the client's own carrier, by source",
@@ -110,6 +116,8 @@ class Metrics:
         kind, _, value = note.partition(":")
         if kind == "signature_fallback":
             self.signature_fallbacks.labels(value).inc()
+        elif kind == "signature_dropped":
+            self.signatures_dropped.labels(value).inc()
         elif kind == "turn_source":
             self.turn_sources.labels(value).inc()
         elif kind == "responses_ignored":

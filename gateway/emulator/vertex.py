@@ -40,6 +40,10 @@ _PATH: Final = re.compile(
     r"publishers/google/models(?:/(?P<model>[^:/]+)(?::(?P<method>[A-Za-z]+))?)?/?$"
 )
 _FLAVOR: Final = {"metadata-flavor": "Google"}
+# "default" or the account's email (google-auth asks by email once it knows it)
+_ACCOUNT: Final = re.compile(
+    r"^/computeMetadata/v1/instance/service-accounts/[^/]+(?P<token>/token)?$"
+)
 _FUNCTION_KEYS: Final = (
     ("functionCall", "function_call"),
     ("functionResponse", "function_response"),
@@ -178,14 +182,15 @@ async def metadata(request: Request) -> Response:
         return PlainTextResponse("computeMetadata/", headers=_FLAVOR)
     if path == "/computeMetadata/v1/project/project-id":
         return PlainTextResponse(EMULATOR_PROJECT, headers=_FLAVOR)
-    if path == "/computeMetadata/v1/instance/service-accounts/default":
+    account = _ACCOUNT.match(path)
+    if account is not None and account["token"] is None:
         info = {
             "email": f"gateway@{EMULATOR_PROJECT}.iam.gserviceaccount.com",
             "scopes": ["https://www.googleapis.com/auth/cloud-platform"],
             "aliases": ["default"],
         }
         return Response(orjson.dumps(info), media_type="application/json", headers=_FLAVOR)
-    if path == "/computeMetadata/v1/instance/service-accounts/default/token":
+    if account is not None:
         response = _token_json(book.issue("metadata"))
         response.headers.update(_FLAVOR)
         return response

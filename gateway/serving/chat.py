@@ -48,7 +48,10 @@ def view_options(chat: ChatRequest, services: Services) -> ViewOptions:
     if chat.google.get("hosted_images") is False:
         hosted = None
     return ViewOptions(
-        image_markdown=bool(markdown), thought_images=bool(thought_images), hosted_base=hosted
+        image_markdown=bool(markdown),
+        thought_images=bool(thought_images),
+        hosted_base=hosted,
+        backend=services.upstream.backend.tag,
     )
 
 

@@ -69,7 +69,11 @@ async def resolve(
         services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
         turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
     return Resolved(
-        images=images, turns=turns, hosted_base=options.hosted_base, payloads=payloads or {}
+        images=images,
+        turns=turns,
+        hosted_base=options.hosted_base,
+        payloads=payloads or {},
+        backend=services.upstream.backend.tag,
     )
 
 
@@ -95,6 +99,7 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services, scop
                 **shown,
                 "tool_call_ids": list(turn.tool_call_ids),
                 "model": model,
+                **({"backend": tag} if (tag := services.upstream.backend.tag) else {}),
             }
         )
         images = [
@@ -120,7 +125,7 @@ def state_failed(op: str, services: Services, exc: StoreError) -> None:
 def report(notes: tuple[str, ...] | list[str], services: Services, request_id: str) -> None:
     for note in notes:
         services.metrics.note(note)
-    degraded = [n for n in notes if n.startswith("signature_fallback")]
+    degraded = [n for n in notes if n.startswith(("signature_fallback", "signature_dropped"))]
     if degraded:
         log.warning(
             "signature fallback used",

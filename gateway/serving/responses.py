@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.config import Settings
 from gateway.errors import InvalidRequestError, NotFoundError
 from gateway.serving.chat import Prepared, prepare_chat
 from gateway.serving.context import CallContext, OwnedBody, Services
@@ -43,9 +42,9 @@ class ResponsesCall:
     created_at: int
 
 
-def backend_of(settings: Settings) -> str:
-    """Signatures are bound to the backend that issued them (design.md)."""
-    return settings.upstream
+def backend_of(services: Services) -> str:
+    """Signatures are bound to the backend (and Vertex project) that issued them (design.md)."""
+    return services.upstream.backend.tag or services.settings.upstream
 
 
 def not_found(response_id: str, param: str | None = None) -> NotFoundError:
@@ -86,7 +85,7 @@ async def prepare_responses(
     call.model = request.model
     history, references = await _history(request, scope, services)
     hosted = services.hosted.public_url if services.hosted else None
-    backend = backend_of(services.settings)
+    backend = backend_of(services)
     keys = Keys(services.envelope_secret, backend, hosted)
     translated = to_chat_request(request, history, keys, references)
     call.notes.extend(translated.notes)
@@ -94,7 +93,8 @@ async def prepare_responses(
     ignored = [n for n in translated.notes if n.startswith("responses_ignored")]
     if ignored:
         log.info("responses items ignored", extra={"request_id": call.request_id, "notes": ignored})
-    options = ViewOptions(image_markdown=False, hosted_base=hosted)
+    tag = services.upstream.backend.tag
+    options = ViewOptions(image_markdown=False, hosted_base=hosted, backend=tag)
     try:
         prepared = await prepare_chat(translated.chat, owned.take_spans(), call, services, options)
     except InvalidRequestError as err:

@@ -40,6 +40,9 @@ class LooseSignatures:
     def first_text(self) -> str | None:
         return self.text[0] if self.text else None
 
+    def all(self) -> list[str]:
+        return [*self.text, *self.by_call_id.values(), *self.by_image_url.values()]
+
 
 def _tool_call_signature(call: Json) -> str | None:
     psf = call.get("provider_specific_fields")

@@ -36,6 +36,7 @@ class ViewOptions:
     thought_images: bool = False
     hosted_base: str | None = None  # when set, images are shown as hosted URLs, not data URLs
     call_id_prefix: str = "call_"
+    backend: str = ""  # tag for signature carriers ("" = AI Studio; request/origin.py)
 
 
 @dataclass(slots=True)
@@ -53,9 +54,13 @@ def hosted_name(mime_type: str, data_fingerprint: str) -> str:
     return f"{data_fingerprint}.{ext}"
 
 
-def with_signature(item: Json, signature: str | None) -> Json:
+def with_signature(item: Json, signature: str | None, backend: str = "") -> Json:
+    """The signature on its item, tagged with the backend that minted it (not on AI Studio)."""
     if signature is not None:
-        item["extra_content"] = {GOOGLE: {"thought_signature": signature}}
+        google: Json = {"thought_signature": signature}
+        if backend:
+            google["backend"] = backend
+        item["extra_content"] = {GOOGLE: google}
     return item
 
 
@@ -153,7 +158,7 @@ class TurnView:
         item: Json = {"type": "image_url", "image_url": {"url": url}, "index": index}
         if thought:
             item["thought"] = True
-        self.images.append(with_signature(item, part.get(SIG)))
+        self.images.append(with_signature(item, part.get(SIG), self.options.backend))
         content = ""
         if not thought:
             self.replay_parts.append(part)
@@ -181,7 +186,7 @@ class TurnView:
             "type": "function",
             "function": {"name": call.get("name", ""), "arguments": arguments},
         }
-        self.tool_calls.append(with_signature(item, part.get(SIG)))
+        self.tool_calls.append(with_signature(item, part.get(SIG), self.options.backend))
         self.replay_parts.append(part)
         self.carrier.append({"tool_call": index, **({"native_id": True} if call.get("id") else {})})
         return Emitted(tool_call={"index": index, **item})
@@ -227,6 +232,8 @@ class TurnView:
         sig = self.first_text_signature
         if sig is not None:
             google["thought_signature"] = sig
+        if self.options.backend:
+            google["backend"] = self.options.backend
         return {GOOGLE: google}
 
 

@@ -87,7 +87,10 @@ class TokenSource:
         except Exception as exc:  # google-auth raises RefreshError, TransportError, ValueError...
             now = self.clock()
             if self._token is not None and now < self._expires_at:
-                log.warning("Vertex AI token refresh failed; the current token is still valid")
+                log.warning(
+                    "Vertex AI token refresh failed; the current token is still valid",
+                    exc_info=exc,
+                )
                 self._refresh_at = now + RETRY_AFTER_FAILURE
                 return
             self._token = None

@@ -145,7 +145,7 @@ def _apply_fallbacks(turn: ModelTurn, model: str, current: bool) -> tuple[ModelT
                 notes.append("signature_fallback:" + ("image" if is_image else "text"))
             seen_image = seen_image or is_image
             first_text = first_text and not is_text
-    return ModelTurn(parts, turn.known, turn.source), notes
+    return ModelTurn(parts, turn.known, turn.source, turn.dropped), notes
 
 
 def _append(contents: list[Json], role: str, parts: list[Json]) -> None:
@@ -188,6 +188,7 @@ def to_gemini_contents(chat: ChatRequest, resolved: Resolved, options: ViewOptio
             native_ids.update(
                 p["functionCall"]["id"] for p in turn.parts if "id" in p.get("functionCall", {})
             )
+            notes.extend(["signature_dropped:backend"] * turn.dropped)
             turn, fallback = _apply_fallbacks(turn, chat.model, i > last_user_text)
             notes.extend(fallback)
             if turn.source != "carrier" and turn.parts:

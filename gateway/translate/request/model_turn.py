@@ -20,6 +20,12 @@ import orjson
 
 from gateway.errors import InvalidRequestError
 from gateway.translate.data_urls import fingerprint, parse_data_url, split_markdown_images
+from gateway.translate.request.origin import (
+    message_origin,
+    record_origin,
+    signatures_in,
+    strip_signatures,
+)
 from gateway.translate.request.parts import image_url_part
 from gateway.translate.request.record_shows import record_shows
 from gateway.translate.request.resolved import Resolved
@@ -35,6 +41,12 @@ class ModelTurn:
     parts: list[Json]
     known: list[bool]  # per part: do we know whether Gemini signed it?
     source: str  # "carrier" | "cache" | "rebuilt"
+    dropped: int = 0  # signatures minted by another backend, left out (origin.py)
+
+
+def _foreign(turn: ModelTurn) -> ModelTurn:
+    parts, known, dropped = strip_signatures(turn.parts, turn.known)
+    return ModelTurn(parts, known, turn.source, dropped)
 
 
 def carrier_of(message: Json) -> list[Any] | None:
@@ -261,9 +273,14 @@ def _visible_parts(
 
 
 def _rebuild(
-    message: Json, param: str, resolved: Resolved, records: Sequence[Mapping[str, Any]]
+    message: Json,
+    param: str,
+    resolved: Resolved,
+    records: Sequence[Mapping[str, Any]],
+    trusted: bool = True,
 ) -> ModelTurn:
-    loose = loose_signatures(message)
+    """`trusted`: the message's own signatures come from this backend (else none is used)."""
+    loose = loose_signatures(message) if trusted else LooseSignatures()
     known = _known_signatures(records)
     # A signature known to sign some other part (the text before the client edited it) must
     # not be moved onto a changed part: Gemini rejects that as "Corrupted thought signature".
@@ -352,11 +369,12 @@ def to_gemini_model_turn(
     message: Json, param: str, prefix: str, resolved: Resolved, options: ViewOptions
 ) -> ModelTurn:
     resolved = resolved.without_payloads()  # images here are compared by their text
+    trusted = message_origin(message) == resolved.backend
     carrier = carrier_of(message)
     if carrier is not None:
         turn = _from_carrier(message, carrier, param, resolved, options)
         if turn is not None:
-            return turn
+            return turn if trusted else _foreign(turn)
     call_ids = [c["id"] for c in message.get("tool_calls") or [] if isinstance(c, dict)]
     visible = visible_text(message.get("content"))
     records = [
@@ -367,5 +385,11 @@ def to_gemini_model_turn(
     for record in records:
         turn = _from_record(message, record, param, visible)
         if turn is not None:
-            return turn
-    return _rebuild(message, param, resolved, [*records, {"parts": _carrier_texts(carrier)}])
+            return turn if record_origin(record) == resolved.backend else _foreign(turn)
+    own = [r for r in records if record_origin(r) == resolved.backend]
+    evidence = {"parts": _carrier_texts(carrier) if trusted else []}
+    turn = _rebuild(message, param, resolved, [*own, evidence], trusted)
+    others = signatures_in(r for r in records if r not in own)
+    if not trusted:
+        others |= set(loose_signatures(message).all())
+    return replace(turn, dropped=len(others - signatures_in([{"parts": turn.parts}])))

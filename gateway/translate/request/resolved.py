@@ -17,6 +17,8 @@ class Resolved:
     # before the body is written) into `inlineData.data` instead of slicing its own copy; the
     # shell recognises the same object when it writes the Gemini body (serving/splice.py).
     payloads: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    # The backend this request goes to: signatures minted elsewhere are dropped (origin.py).
+    backend: str = ""
 
     def without_payloads(self) -> Resolved:
         """For assistant turns: their images are compared by content (fingerprints, the
