@@ -103,7 +103,9 @@ async def prove_single_flight_and_early_refresh(
 
     clock.now += 10  # past it: the valid token keeps serving while one refresh runs
     assert await chat_many(app, 50) == [200] * 50
-    assert await eventually(lambda: fetches[source] == 2)
+    tokens = app.state.services.upstream.backend.tokens
+    assert await eventually(lambda: tokens.refreshes == 2)  # fetched, and in use from now on
+    assert fetches[source] == 2
     assert await chat_many(app, 5) == [200] * 5
     assert fetches[source] == 2
     assert bearer_tokens(emulator_app)[-1] != first
