@@ -11,7 +11,7 @@ import base64
 import random
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -191,6 +191,18 @@ class Scenario:
     gemini_body: bytes
     streaming: bool = False
     images_in: tuple[str, ...] = ()  # base64 payloads the upstream must receive unchanged
+    path: str = "/v1/chat/completions"  # where the gateway takes `openai_body`
+    base: str = ""  # a /v1/responses twin names the chat scenario it mirrors
+
+
+RESPONSES_PATH = "/v1/responses"
+
+
+def responses_twin(name: str) -> tuple[str, bool]:
+    """("text", True) for "rtext": the chat scenario a name mirrors, and whether it is a twin."""
+    if name.startswith("r") and name[1:] in {"text", "stream", "img4", "imgout"}:
+        return name[1:], True
+    return name, False
 
 
 def _openai(model: str, content: Any, stream: bool = False) -> bytes:
@@ -198,6 +210,25 @@ def _openai(model: str, content: Any, stream: bool = False) -> bytes:
         "model": model,
         "messages": [{"role": "user", "content": content}],
         "max_tokens": 256,
+    }
+    if stream:
+        body["stream"] = True
+    return orjson.dumps(body)
+
+
+def _responses(model: str, content: Any, stream: bool = False) -> bytes:
+    """The same request through /v1/responses (stored, as the API's default)."""
+    if isinstance(content, list):
+        content = [
+            {"type": "input_text", "text": part["text"]}
+            if part["type"] == "text"
+            else {"type": "input_image", "image_url": part["image_url"]["url"]}
+            for part in content
+        ]
+    body: dict[str, Any] = {
+        "model": model,
+        "input": [{"role": "user", "content": content}],
+        "max_output_tokens": 256,
     }
     if stream:
         body["stream"] = True
@@ -214,7 +245,8 @@ def _gemini(parts: list[dict[str, Any]]) -> bytes:
 
 
 def scenarios(images: int = 4, image_bytes: int = 1 << 20, seed: int = 11) -> dict[str, Scenario]:
-    """text, stream, img4 (N PNG data URLs in), imgout (the fake answers with a large image)."""
+    """text, stream, img4 (N PNG data URLs in), imgout (the fake answers with a large image),
+    and their /v1/responses twins rtext, rstream, rimg4, rimgout (same upstream traffic)."""
     generate = f"/v1beta/models/{TEXT_MODEL}:generateContent"
     pictures = tuple(b64(make_png(image_bytes, seed + i)) for i in range(images))
     oai_parts: list[dict[str, Any]] = [{"type": "text", "text": EDIT_PROMPT}]
@@ -224,7 +256,7 @@ def scenarios(images: int = 4, image_bytes: int = 1 << 20, seed: int = 11) -> di
     ]
     gem_parts: list[dict[str, Any]] = [{"text": EDIT_PROMPT}]
     gem_parts += [{"inlineData": {"mimeType": "image/png", "data": data}} for data in pictures]
-    return {
+    chat = {
         "text": Scenario(
             "text", _openai(TEXT_MODEL, PROMPT), generate, _gemini([{"text": PROMPT}])
         ),
@@ -249,3 +281,19 @@ def scenarios(images: int = 4, image_bytes: int = 1 << 20, seed: int = 11) -> di
             _gemini([{"text": IMAGE_PROMPT}]),
         ),
     }
+    contents = {"text": PROMPT, "stream": PROMPT, "img4": oai_parts, "imgout": IMAGE_PROMPT}
+    twins = {
+        f"r{name}": replace(
+            scenario,
+            name=f"r{name}",
+            openai_body=_responses(
+                IMAGE_MODEL if name == "imgout" else TEXT_MODEL,
+                contents[name],
+                stream=scenario.streaming,
+            ),
+            path=RESPONSES_PATH,
+            base=name,
+        )
+        for name, scenario in chat.items()
+    }
+    return {**chat, **twins}

@@ -137,7 +137,7 @@ def _measure(bench: Bench, run: TargetRun, port: int, child: Child | None) -> No
     strict = run.name in {"direct", "gateway"}
     for name in bench.args.scenarios:
         scenario = bench.scenarios[name]
-        path = scenario.gemini_path if direct else CHAT_PATH
+        path = scenario.gemini_path if direct else scenario.path
         body = scenario.gemini_body if direct else scenario.openai_body
         expect = load_expect(name, bench.canned, "direct" if direct else run.name, strict)
         if bench.args.warmup:
@@ -158,12 +158,13 @@ def _measure(bench: Bench, run: TargetRun, port: int, child: Child | None) -> No
         if child:
             time.sleep(SETTLE_SECONDS)
             run.settled_rss[name] = child.rss()
-    if "stream" in bench.args.scenarios and bench.args.probe:
-        scenario = bench.scenarios["stream"]
-        expect = load_expect("stream", bench.canned, "direct" if direct else run.name, strict)
+    streams = [s for s in ("stream", "rstream") if s in bench.args.scenarios]
+    if streams and bench.args.probe:
+        scenario = bench.scenarios[streams[0]]  # the chat stream when both are measured
+        expect = load_expect(streams[0], bench.canned, "direct" if direct else run.name, strict)
         run.probe = probe_stream(
             port,
-            scenario.gemini_path if direct else CHAT_PATH,
+            scenario.gemini_path if direct else scenario.path,
             scenario.gemini_body if direct else scenario.openai_body,
             expect,
             bench.args.probe,

@@ -19,7 +19,8 @@ import httpx
 import orjson
 
 from bench.load import Expect
-from bench.payloads import EDIT_PROMPT, IMAGE_PROMPT, PROMPT, Canned, Scenario
+from bench.payloads import EDIT_PROMPT, IMAGE_PROMPT, PROMPT, Canned, Scenario, responses_twin
+from bench.responses_checks import check_responses_reply, responses_expect
 
 CHAT_PATH = "/v1/chat/completions"
 
@@ -127,6 +128,9 @@ def _image_signature(image: dict[str, Any]) -> str | None:
 
 def _check_reply(name: str, body: bytes, canned: Canned, strict: bool) -> list[str]:
     """Problems with a gateway's answer to scenario `name` (empty: it is right)."""
+    name, twin = responses_twin(name)
+    if twin:
+        return check_responses_reply(name, body, canned, strict)
     problems: list[str] = []
     if name == "stream":
         got = count_stream(body)
@@ -167,7 +171,8 @@ def _check_upstream_body(scenario: Scenario, raw: bytes) -> list[str]:
     texts = [p.get("text") for p in parts if "text" in p]
     blobs = [p.get("inlineData") or p.get("inline_data") for p in parts]  # both are valid JSON
     datas = [blob.get("data") for blob in blobs if isinstance(blob, dict)]
-    prompt = {"img4": EDIT_PROMPT, "imgout": IMAGE_PROMPT}.get(scenario.name, PROMPT)
+    kind = scenario.base or scenario.name
+    prompt = {"img4": EDIT_PROMPT, "imgout": IMAGE_PROMPT}.get(kind, PROMPT)
     problems = [] if prompt in texts else ["the prompt did not reach the upstream"]
     if tuple(datas) != scenario.images_in:
         problems.append(f"{len(datas)} images reached the upstream, not byte-identical")
@@ -188,7 +193,9 @@ async def verify_gateway(
         before = await upstream.hits()
         await upstream.record()
         response = await client.post(
-            CHAT_PATH, content=scenario.openai_body, headers={"content-type": "application/json"}
+            scenario.path,
+            content=scenario.openai_body,
+            headers={"content-type": "application/json"},
         )
         hits = await upstream.hits() - before  # control routes are not counted
         problems = [] if response.status_code == 200 else [f"status {response.status_code}"]
@@ -214,7 +221,7 @@ async def verify_direct(
         if scenario.streaming:
             ok = len(sse_data(response.content)) == canned.config.sse_events
         else:
-            want = canned.unary_image if name == "imgout" else canned.unary_text
+            want = canned.unary_image if responses_twin(name)[0] == "imgout" else canned.unary_text
             ok = response.content == want
         ok = ok and response.status_code == 200 and hits == 1
         verdicts[name] = Verdict(ok, f"status={response.status_code} upstream_hits={hits}")
@@ -226,6 +233,9 @@ def load_expect(name: str, canned: Canned, target: str, strict: bool) -> Expect:
     JSON parsing) but a truncated, empty or foreign answer fails it."""
     text = canned.text.encode()
     png_head, png_tail = canned.png_b64[:64].encode(), canned.png_b64[-64:].encode()
+    name, twin = responses_twin(name)
+    if twin and target != "direct":
+        return responses_expect(name, canned, strict)
     if target == "direct":
         if name == "stream":
             return Expect(

@@ -73,8 +73,9 @@ class ResponseStore:
         output: list[Json] = []
         for item in response.get("output") or []:
             if item.get("type") == "image_generation_call" and item.get("result"):
-                image = {"result": item["result"], "output_format": item.get("output_format")}
-                items[f"g:{scope}:{item['id']}"] = orjson.dumps(image)
+                fmt = str(item.get("output_format") or "")
+                # "<format>\n<base64>": a copy, not a JSON encoding of megabytes
+                items[f"g:{scope}:{item['id']}"] = f"{fmt}\n{item['result']}".encode("ascii")
                 item = {**item, "result": None}
             output.append(item)
         record = {"response": {**response, "output": output}, "input": stored.input}
@@ -110,7 +111,11 @@ class ResponseStore:
         if not keys:
             return {}
         found = await self.store.get_many(list(keys))
-        return {keys[k]: orjson.loads(v) for k, v in found.items()}
+        out: dict[str, Json] = {}
+        for key, value in found.items():
+            fmt, _, result = value.decode("ascii").partition("\n")
+            out[keys[key]] = {"result": result, "output_format": fmt or None}
+        return out
 
     async def chain(self, scope: str, response_id: str) -> Sequence[StoredResponse] | None:
         """The response and its ancestors, oldest first; None when any link is gone."""

@@ -19,7 +19,6 @@ from bench.load import run_python
 from bench.payloads import Canned, FakeConfig, make_png, scenarios
 from bench.procs import free_port
 from bench.verify import (
-    CHAT_PATH,
     InProcessUpstream,
     count_stream,
     load_expect,
@@ -44,10 +43,19 @@ async def test_every_scenario_verifies_through_the_gateway():
             verdicts = await verify_gateway(
                 client, InProcessUpstream(fake), small_scenarios(), fake.canned, strict=True
             )
-    assert set(verdicts) == {"text", "stream", "img4", "imgout"}
+    assert set(verdicts) == {
+        "text",
+        "stream",
+        "img4",
+        "imgout",
+        "rtext",
+        "rstream",
+        "rimg4",
+        "rimgout",
+    }
     failed = {name: v.detail for name, v in verdicts.items() if not v.ok}
     assert not failed
-    assert fake.hits == 4
+    assert fake.hits == 8
 
 
 async def test_verification_catches_a_gateway_that_alters_the_answer():
@@ -82,6 +90,8 @@ async def test_verification_catches_a_gateway_that_alters_the_answer():
     assert not verdicts["stream"].ok and "events out 4 != events in 5" in verdicts["stream"].detail
     assert not verdicts["imgout"].ok and "image" in verdicts["imgout"].detail
     assert not verdicts["img4"].ok  # nothing reached the upstream with the images
+    for twin in ("rtext", "rstream", "rimg4", "rimgout"):  # chat answers to Responses requests
+        assert not verdicts[twin].ok
 
 
 async def test_the_direct_floor_verifies():
@@ -103,7 +113,7 @@ async def test_load_checks_accept_real_answers_and_reject_truncated_ones():
         async with client_for(app) as client:
             for name, scenario in chosen.items():
                 response = await client.post(
-                    CHAT_PATH,
+                    scenario.path,
                     content=scenario.openai_body,
                     headers={"content-type": "application/json"},
                 )
