@@ -36,6 +36,7 @@ from gateway.errors import (
 from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
+from gateway.routes import native
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
 from gateway.routes.embeddings import embeddings
@@ -198,15 +199,16 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    path = str(request.scope.get("path", ""))
+    render = native.google_error_response if native.is_native_path(path) else error_response
     if exc.status_code == 405:
-        return error_response(MethodNotAllowedError(f"method {request.method} is not allowed here"))
+        return render(MethodNotAllowedError(f"method {request.method} is not allowed here"))
     if exc.status_code == 404:
-        path = str(request.scope.get("path", ""))
         hint = (
             f" (did you mean {path.rstrip('/')}?)" if len(path) > 1 and path.endswith("/") else ""
         )
-        return error_response(NotFoundError(f"no route for {path[:256]}{hint[:270]}"))
-    return error_response(GatewayError(str(exc.detail), status_code=exc.status_code))
+        return render(NotFoundError(f"no route for {path[:256]}{hint[:270]}"))
+    return render(GatewayError(str(exc.detail), status_code=exc.status_code))
 
 
 async def _state_error(request: Request, exc: Exception) -> Response:
@@ -319,6 +321,10 @@ def build_app(
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/images/generations", images_generations, methods=["POST"]),
         Route("/v1/images/edits", images_edits, methods=["POST"]),
+        Route("/v1beta/models", native.list_models, methods=["GET"]),
+        Route("/v1beta/models/{model_id}", native.model_call, methods=["POST"]),
+        Route("/v1beta/models/{model_id:path}", native.get_model, methods=["GET"]),
+        Route("/v1/models/{model_id}", native.model_call, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/files/{name}", get_file, methods=["GET"]),

@@ -4,15 +4,20 @@
   the call uses the server's Gemini keys.
 - server key(s) set: they are used; a client bearer is ignored.
 - no server key: the client's bearer is forwarded as `x-goog-api-key` (pass-through).
+
+The native Gemini routes take the key where Google's clients put it (`native_presented_key`)
+and refuse a wrong client key with 403, a missing one with 401, both in Google's error shape.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
 
 from gateway.config import Settings
-from gateway.errors import AuthenticationError
+from gateway.errors import AuthenticationError, GatewayError, PermissionDeniedError
 
 EMULATOR_KEY = "emulator"
 MAX_KEY_CHARS = 512
@@ -44,24 +49,48 @@ def _header_safe(key: str) -> bool:
     return len(key) <= MAX_KEY_CHARS and all("!" <= ch <= "~" for ch in key)
 
 
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How one surface tells a client where its key goes."""
+
+    where: str  # e.g. "as the OpenAI api_key"
+    wrong: type[GatewayError] = AuthenticationError  # a key that is not a client key
+
+
+OPENAI: Final = Wording("as the OpenAI api_key")
+NATIVE: Final = Wording("in x-goog-api-key, ?key= or Authorization: Bearer", PermissionDeniedError)
+
+
 def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | None:
-    """None means "use the server's keys"; raises AuthenticationError for a refused client.
-    On Vertex AI with Google Cloud credentials the gateway's own token is used: a client's
-    bearer is never forwarded there."""
-    presented = presented_key(headers)
+    """None means "use the server's keys"; raises AuthenticationError for a refused client."""
+    return key_for(settings, presented_key(headers), OPENAI)
+
+
+def native_presented_key(headers: Mapping[str, str], query_key: str | None) -> str | None:
+    """The key as Google's own clients send it: `x-goog-api-key`, `?key=`, or a bearer."""
+    for value in (headers.get("x-goog-api-key"), query_key):
+        if value and value.strip():
+            return value.strip()
+    auth = headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return None
+
+
+def key_for(settings: Settings, presented: str | None, wording: Wording) -> str | None:
+    """The one rule for every surface: None means "use the server's keys"; a refused client
+    gets 401 (no key) or `wording.wrong` (a key that is not one of the client keys). On Vertex
+    AI with Google Cloud credentials the gateway's own token is used: a client's key is never
+    forwarded there."""
+    if settings.client_keys and not is_client_key(presented, settings.client_keys):
+        cls = AuthenticationError if presented is None else wording.wrong
+        raise cls(
+            "Incorrect or missing API key for this gateway: pass one of its client keys "
+            + wording.where
+        )
     if settings.vertex and not settings.vertex_express:
-        if settings.client_keys and not is_client_key(presented, settings.client_keys):
-            raise AuthenticationError(
-                "Incorrect or missing API key for this gateway: pass one of its client keys "
-                "as the OpenAI api_key"
-            )
         return None
     if settings.client_keys:
-        if not is_client_key(presented, settings.client_keys):
-            raise AuthenticationError(
-                "Incorrect or missing API key for this gateway: pass one of its client keys "
-                "as the OpenAI api_key"
-            )
         if not settings.api_keys and settings.upstream == "emulator":
             return EMULATOR_KEY
         return None
@@ -76,8 +105,8 @@ def upstream_key_for(settings: Settings, headers: Mapping[str, str]) -> str | No
     if settings.upstream == "emulator":
         return EMULATOR_KEY
     raise AuthenticationError(
-        "No Gemini API key: set GEMINI_API_KEY on the gateway, or pass your Gemini key as the "
-        "OpenAI api_key"
+        "No Gemini API key: set GEMINI_API_KEY on the gateway, or pass your Gemini key "
+        + wording.where
     )
 
 

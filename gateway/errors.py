@@ -33,6 +33,8 @@ class GatewayError(Exception):
     status_code: ClassVar[int] = 500
     error_type: ClassVar[str] = "server_error"
     default_code: ClassVar[str | None] = None
+    # The error body Gemini sent, when this error is one (the native routes relay it).
+    upstream_body: bytes | None = None
 
     def __init__(
         self,

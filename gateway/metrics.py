@@ -93,6 +93,12 @@ class Metrics:
         self.image_fetches = Counter(
             "gateway_image_fetches", "Image URL fetches by result", ["result"], registry=r
         )
+        self.native_repairs = Counter(
+            "gateway_native_repairs",
+            "Native-route request bodies repaired, by repair (snake_case, lone_signature)",
+            ["kind"],
+            registry=r,
+        )
         self.upstream_errors = Counter(
             "gateway_upstream_errors", "Upstream errors by code", ["code"], registry=r
         )

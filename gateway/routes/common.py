@@ -69,16 +69,22 @@ async def read_json(
     gate: LargeBodyGate | None = None,
     spans: lifted_json.Spans | None = None,
 ) -> Any:
-    """The parsed body. A large one (declared size) is read and parsed with a place under
-    `gate` (serving/body_gate.py); until it has one it waits unread in the socket. `spans` is
-    filled as `lifted_json.loads` does."""
+    """The parsed body (`read_parsed`); `spans` is filled as `lifted_json.loads` does."""
+    return await read_parsed(request, limit, gate, lambda body: _parse_json(body, spans))
+
+
+async def read_parsed(
+    request: Request, limit: int, gate: LargeBodyGate | None, parse: Callable[[bytes], T]
+) -> T:
+    """`parse` of the JSON body's bytes, a large body read and parsed with a place under
+    `gate` (serving/body_gate.py); until it has one it waits unread in the socket."""
     declared = request.headers.get("content-length", "")
     if gate is None or not declared.isdigit() or int(declared) < LARGE_BODY_BYTES:
-        return _parse_json(await _read_json_body(request, limit), spans)
+        return parse(await _read_json_body(request, limit))
     async with gate.place() as place:
         body = await _read_json_body(request, limit)
         await place.back()
-        return _parse_json(body, spans)
+        return parse(body)
 
 
 def media_type(request: Request, default: str = "") -> str:

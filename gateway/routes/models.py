@@ -1,4 +1,5 @@
-"""GET /v1/models and /v1/models/{id}, translated from Gemini's models list."""
+"""GET /v1/models and /v1/models/{id}, translated from Gemini's models list (or, for Google's
+own clients, Gemini's shape: routes/native.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from gateway.auth import upstream_key_for
 from gateway.errors import InvalidRequestError
+from gateway.routes import native
 from gateway.routes.common import json_response
 from gateway.serving.context import Services
 from gateway.translate.models import to_openai_model, to_openai_model_list
@@ -18,6 +20,8 @@ MAX_PAGES = 10
 
 
 async def list_models(request: Request) -> Response:
+    if native.wants_native(request):
+        return await native.list_models(request)
     services: Services = request.app.state.services
     key = upstream_key_for(services.settings, request.headers)
     models: list[dict[str, Any]] = []
@@ -33,6 +37,8 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
+    if native.wants_native(request):
+        return await native.get_model(request)
     services: Services = request.app.state.services
     key = upstream_key_for(services.settings, request.headers)
     model_id = str(request.path_params["model_id"]).removeprefix("models/")

@@ -43,7 +43,7 @@ def loads(raw: bytes | bytearray, spans: Spans | None = None) -> Any:
     encoding the text again (serving/splice.py)."""
     if len(raw) < MIN_RUN:
         return orjson.loads(raw)
-    runs = _runs(raw)
+    runs = long_runs(raw)
     if sum(stop - start for start, stop in runs) < len(raw) * MIN_SHARE:
         return orjson.loads(raw)
     view = memoryview(raw)
@@ -81,7 +81,7 @@ def loads(raw: bytes | bytearray, spans: Spans | None = None) -> Any:
     return data
 
 
-def _runs(raw: bytes | bytearray) -> list[tuple[int, int]]:
+def long_runs(raw: bytes | bytearray) -> list[tuple[int, int]]:
     """Stretches of at least MIN_RUN bytes with no `"` and no backslash, each starting just
     after a `"` or after a complete escape sequence."""
     runs: list[tuple[int, int]] = []

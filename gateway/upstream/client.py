@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -114,7 +115,9 @@ class GeminiClient:
                     break
         except UpstreamError:
             pass  # a cut error body still has a status worth reporting
-        return to_gateway_error(response.status, body, response.header("retry-after"))
+        err = to_gateway_error(response.status, body, response.header("retry-after"))
+        err.upstream_body = body
+        return err
 
     async def _open(
         self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
@@ -145,6 +148,8 @@ class GeminiClient:
             if use_key and use_key in err.message:  # Gemini's own texts may echo the key
                 err.message = err.message.replace(use_key, "[redacted]")
                 err.args = (err.message,)
+            if use_key and err.upstream_body and use_key.encode() in err.upstream_body:
+                err.upstream_body = err.upstream_body.replace(use_key.encode(), b"[redacted]")
             if err.status == 429 and key is None and err.retry_after:
                 self.keys.rest(use_key, err.retry_after)
             wait = backoff(attempt, err.retry_after, self._rng)
@@ -262,6 +267,57 @@ class GeminiClient:
             raise UpstreamError("Gemini answered a stream with a body that is not JSON") from exc
         return data if isinstance(data, list) else [data]
 
+    # -- the native routes' raw relay: the same opening, retries and deadlines, bytes as sent --
+
+    def native_path(self, model: str, method: str) -> str:
+        """The upstream path of a native model call (`:streamGenerateContent` always as SSE:
+        the gateway relays events one by one, whatever framing its client asked for)."""
+        path = self._model_path(model, method)
+        return path + "?alt=sse" if method == "streamGenerateContent" else path
+
+    @staticmethod
+    def models_path(model: str | None = None, page_size: str = "", page_token: str = "") -> str:
+        """`models` (a page of the list) or `models/{model}`."""
+        if model is not None:
+            return f"models/{quote(model, safe='')}"
+        query = urlencode(
+            [(k, v) for k, v in (("pageSize", page_size), ("pageToken", page_token)) if v]
+        )
+        return "models" + (f"?{query}" if query else "")
+
+    async def relay_unary(
+        self, method: str, path: str, body: Body | None, key: str | None, stats: CallStats
+    ) -> tuple[list[bytes], str]:
+        """A whole answer as the chunks it arrived in (never joined: the route sends them on
+        as they are) and its content type, opening and body under the total deadline."""
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                response = await self._open(method, path, key, body, stats)
+                try:
+                    chunks = await _chunks_capped(response, MAX_JSON_BODY)
+                finally:
+                    await response.close()
+        except TimeoutError as exc:
+            raise _deadline_error() from exc
+        content_type = response.header("content-type") or "application/json; charset=UTF-8"
+        return chunks, content_type
+
+    @asynccontextmanager
+    async def relay_stream(
+        self, path: str, body: Body, key: str | None, stats: CallStats
+    ) -> AsyncIterator[WireResponse]:
+        """An open 2xx stream whose raw body the caller reads; as `stream`, the total deadline
+        bounds the opening and the read timeout each silence after it."""
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                response = await self._open("POST", path, key, body, stats)
+        except TimeoutError as exc:
+            raise _deadline_error() from exc
+        try:
+            yield response
+        finally:
+            await response.close()
+
     async def get_json(self, path: str, key: str | None) -> dict[str, Any]:
         return await self._read_json("GET", path, key, None, CallStats())
 
@@ -269,8 +325,7 @@ class GeminiClient:
         return await self._read_json("POST", path, key, body, CallStats())
 
 
-async def _read_capped(response: WireResponse, limit: int) -> bytes:
-    """Chunks joined once: growing one buffer chunk by chunk copied a 3 MB answer ~3 times."""
+async def _chunks_capped(response: WireResponse, limit: int) -> list[bytes]:
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.chunks():
@@ -278,6 +333,12 @@ async def _read_capped(response: WireResponse, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise UpstreamError("Gemini's answer exceeds the size limit")
+    return chunks
+
+
+async def _read_capped(response: WireResponse, limit: int) -> bytes:
+    """Chunks joined once: growing one buffer chunk by chunk copied a 3 MB answer ~3 times."""
+    chunks = await _chunks_capped(response, limit)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

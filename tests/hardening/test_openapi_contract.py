@@ -71,8 +71,9 @@ async def test_openapi_document_is_served_and_describes_every_route():
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         doc = response.json()
-        routes = {getattr(route, "path", "") for route in stack.app.routes}
+        # One path item may hold several routes (GET /v1/models/{model_id:path}, and the
+        # native POST /v1/models/{model_id} whose id is `{model}:{method}`).
+        routes = {getattr(route, "path", "").replace(":path}", "}") for route in stack.app.routes}
     assert doc == DOCUMENT
     assert doc["openapi"].startswith("3.1")
-    described = {path.replace("{model_id}", "{model_id:path}") for path in doc["paths"]}
-    assert routes == described
+    assert routes == set(doc["paths"])

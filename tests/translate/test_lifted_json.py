@@ -48,7 +48,7 @@ def test_an_image_request_parses_to_the_same_value_with_the_payload_cut_out():
     }
     raw = orjson.dumps(body)
     assert lifted_json.loads(raw) == body
-    assert lifted_json._runs(raw)  # the test really exercises the cutting
+    assert lifted_json.long_runs(raw)  # the test really exercises the cutting
 
 
 def test_gemini_pretty_printed_answers_with_inline_data_parse_the_same():
@@ -65,7 +65,7 @@ def test_gemini_pretty_printed_answers_with_inline_data_parse_the_same():
     }
     raw = orjson.dumps(answer, option=orjson.OPT_INDENT_2)
     assert lifted_json.loads(raw) == answer
-    assert len(lifted_json._runs(raw)) == 2
+    assert len(lifted_json.long_runs(raw)) == 2
 
 
 def test_a_long_run_outside_any_string_gets_orjsons_own_error():

@@ -1,0 +1,82 @@
+"""One native Gemini call (`/v1beta/models/{model}:{method}`): the body is read for its structure
+only, repaired when it must be (translate/native/repairs.py), and relayed; the answer goes back
+as Gemini sent it. The streaming twin is native_stream.py.
+
+What is relayed untouched: a body that needs no repair and no opt-in step goes upstream as the
+very bytes the client sent; a repaired body is the client's JSON with the repairs made, its long
+strings (images, signatures) still the request's own bytes. Answers are never parsed: a unary
+answer is sent on as the chunks it arrived in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from gateway.errors import UpstreamError
+from gateway.serving.context import CallContext, Services
+from gateway.translate.native import skeleton
+from gateway.translate.native.repairs import Repairs
+from gateway.upstream.body import Body, Pieces
+
+log = logging.getLogger("gateway.serving")
+
+# The request message each method's body is (translate/native/schema.py).
+METHODS: dict[str, str] = {
+    "generateContent": "GenerateContentRequest",
+    "streamGenerateContent": "GenerateContentRequest",
+    "countTokens": "CountTokensRequest",
+}
+REPAIRS_HEADER = "x-gateway-repairs"
+
+
+@dataclass(slots=True)
+class NativeBody:
+    """What goes upstream, and what the response headers say was done to it."""
+
+    body: Body
+    repairs: Repairs = field(default_factory=Repairs)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def native_body(
+    parsed: skeleton.Skeleton, repairs: Repairs, raw: bytes, call: CallContext, services: Services
+) -> NativeBody:
+    """The body to send: `raw` itself unless a repair changed the structure."""
+    if not repairs:
+        return NativeBody(raw)
+    for kind, count in repairs.items():
+        services.metrics.native_repairs.labels(kind).inc()
+        call.notes.append(f"native_repair:{kind}={count}")
+    return NativeBody(as_body(skeleton.encode(parsed)), repairs, {REPAIRS_HEADER: repairs.header()})
+
+
+def as_body(encoded: skeleton.Encoded) -> Body:
+    if isinstance(encoded, bytes):
+        return encoded
+    return Pieces(encoded, sum(len(part) for part in encoded))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A unary answer as Gemini sent it: its chunks (not joined) and content type."""
+
+    chunks: list[bytes]
+    content_type: str
+
+
+async def relay_unary(
+    method: str, path: str, body: Body | None, call: CallContext, services: Services
+) -> Answer:
+    started = time.perf_counter()
+    chunks, content_type = await services.upstream.relay_unary(
+        method, path, body, call.upstream_key, call.stats
+    )
+    call.stats.upstream_ms = (time.perf_counter() - started) * 1000
+    services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
+    lead = next((c.lstrip()[:1] for c in chunks if c.strip()), b"")
+    if lead != b"{":
+        what = "an HTML page" if lead == b"<" else "a body that is not a JSON object"
+        raise UpstreamError(f"Gemini answered with {what}")
+    return Answer(chunks, content_type)
