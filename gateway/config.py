@@ -91,6 +91,9 @@ class Settings:
     history_budget: str = "off"  # "off" | "trim" | "downsample" | "trim+downsample"
     history_keep_turns: int = 0
     history_max_tokens: int = 0  # 0: the model's input limit
+    # Native Gemini routes: opt-in steps (a request header overrides each)
+    native_history_budget: str = "off"  # the history budget on native `contents`
+    native_hosted_images: bool = False  # gateway-hosted image URLs in fileData → inline bytes
     # Observability
     log_level: str = "info"
     log_bodies: bool = False
@@ -174,6 +177,8 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_HISTORY_BUDGET": ("history_budget", str),
     "GATEWAY_HISTORY_KEEP_TURNS": ("history_keep_turns", int),
     "GATEWAY_HISTORY_MAX_TOKENS": ("history_max_tokens", int),
+    "GATEWAY_NATIVE_HISTORY_BUDGET": ("native_history_budget", str),
+    "GATEWAY_NATIVE_HOSTED_IMAGES": ("native_hosted_images", _bool),
     "GATEWAY_LOG_LEVEL": ("log_level", str),
     "GATEWAY_LOG_BODIES": ("log_bodies", _bool),
     "GATEWAY_METRICS": ("metrics", _bool),
@@ -257,8 +262,9 @@ def _check(settings: Settings) -> None:
     ):
         raise ValueError("GOOGLE_VERTEX_BASE_URL must start with http:// or https://")
     _check_vertex(settings)
-    if settings.history_budget not in {"off", "trim", "downsample", "trim+downsample"}:
-        raise ValueError("history_budget must be off, trim, downsample or trim+downsample")
+    for name in ("history_budget", "native_history_budget"):
+        if getattr(settings, name) not in {"off", "trim", "downsample", "trim+downsample"}:
+            raise ValueError(f"{name} must be off, trim, downsample or trim+downsample")
     if settings.history_keep_turns < 0 or settings.history_max_tokens < 0:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
     if settings.embeddings_max_inputs < 1:

@@ -145,7 +145,7 @@ async def model_call(request: Request) -> Response:
         services.large_bodies,
         lambda body: parse_native(body, method),
     )
-    prepared = native_body(parsed, repairs, raw, call, services)
+    prepared = await native_body(parsed, repairs, raw, method, request.headers, call, services)
     del parsed, raw
     if method == "streamGenerateContent":
         array = request.query_params.get("alt") != "sse"

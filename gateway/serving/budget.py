@@ -53,7 +53,7 @@ def budget_policy(chat: ChatRequest, services: Services) -> HistoryPolicy | None
 
 async def fit_history(
     body: Json,
-    chat: ChatRequest,
+    model: str,
     policy: HistoryPolicy | None,
     call: CallContext,
     services: Services,
@@ -61,11 +61,11 @@ async def fit_history(
     if policy is None:
         return body
     can_shrink = downsample.available()
-    first = first_pass(body, chat.model, policy, can_shrink)
+    first = first_pass(body, model, policy, can_shrink)
     shrunk: dict[tuple[int, int], Shrunk] = {}
     if first.to_shrink:
         shrunk = await anyio.to_thread.run_sync(downsample.shrink_all, first.to_shrink)
-    outcome = second_pass(first, shrunk, chat.model, policy)
+    outcome = second_pass(first, shrunk, model, policy)
     unavailable = policy.downsample and not can_shrink
     steps = (("trim", policy.trim), ("downsample", policy.downsample))
     call.history = header_value(outcome, unavailable)
@@ -76,7 +76,7 @@ async def fit_history(
         "history budget applied",
         extra={
             "request_id": call.request_id,
-            "model": chat.model,
+            "model": model,
             "mode": "+".join(name for name, on in steps if on),
             "trimmed_turns": outcome.trimmed,
             "downsampled_images": outcome.downsampled,

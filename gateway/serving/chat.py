@@ -81,7 +81,7 @@ async def prepare_chat(
     )
     call.notes.extend(gemini.notes)
     report(gemini.notes, services, call.request_id)
-    body = await fit_history(gemini.body, chat, policy, call, services)
+    body = await fit_history(gemini.body, chat.model, policy, call, services)
     body, adapted = services.upstream.fit(body)
     call.notes.extend(adapted)
     prefix = chat.prefixes[-1]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.errors import UpstreamError
 from gateway.serving.context import CallContext, Services
+from gateway.serving.native_options import apply_options
 from gateway.translate.native import skeleton
 from gateway.translate.native.repairs import Repairs
 from gateway.upstream.body import Body, Pieces
@@ -40,16 +42,27 @@ class NativeBody:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def native_body(
-    parsed: skeleton.Skeleton, repairs: Repairs, raw: bytes, call: CallContext, services: Services
+async def native_body(
+    parsed: skeleton.Skeleton,
+    repairs: Repairs,
+    raw: bytes,
+    method: str,
+    headers: Mapping[str, str],
+    call: CallContext,
+    services: Services,
 ) -> NativeBody:
-    """The body to send: `raw` itself unless a repair changed the structure."""
-    if not repairs:
-        return NativeBody(raw)
+    """The body to send: `raw` itself unless a repair or an opt-in step changed it."""
+    said: dict[str, str] = {}
     for kind, count in repairs.items():
         services.metrics.native_repairs.labels(kind).inc()
         call.notes.append(f"native_repair:{kind}={count}")
-    return NativeBody(as_body(skeleton.encode(parsed)), repairs, {REPAIRS_HEADER: repairs.header()})
+    if repairs:
+        said[REPAIRS_HEADER] = repairs.header()
+    changed, options_said = await apply_options(parsed, method, headers, call, services)
+    said.update(options_said)
+    if not repairs and not changed:
+        return NativeBody(raw, repairs, said)
+    return NativeBody(as_body(skeleton.encode(parsed)), repairs, said)
 
 
 def as_body(encoded: skeleton.Encoded) -> Body:
