@@ -78,7 +78,9 @@ def test_seed_round_two_is_repaired_and_says_so(stack: NativeStack) -> None:
     assert second.status_code == 200, second.text
     assert second.headers["x-gateway-repairs"] == "snake_case=3;lone_signature=1"
     assert stack.emulator.requests[-1].verdicts == ["ok"]
-    metrics = httpx.get(stack.url + "/metrics").text
+    metrics = httpx.get(
+        stack.url + "/metrics", headers={"authorization": f"Bearer {CLIENT_KEY}"}
+    ).text
     assert 'gateway_native_repairs_total{kind="lone_signature"} 1.0' in metrics
     assert 'gateway_native_repairs_total{kind="snake_case"} 1.0' in metrics
 
