@@ -51,7 +51,8 @@ async def native_body(
     call: CallContext,
     services: Services,
 ) -> NativeBody:
-    """The body to send: `raw` itself unless a repair or an opt-in step changed it."""
+    """The body to send: `raw` itself unless a repair, an opt-in step or the backend (Vertex
+    AI: roles filled, function ids dropped; translate/backend_body.py) changed it."""
     said: dict[str, str] = {}
     for kind, count in repairs.items():
         services.metrics.native_repairs.labels(kind).inc()
@@ -60,6 +61,10 @@ async def native_body(
         said[REPAIRS_HEADER] = repairs.header()
     changed, options_said = await apply_options(parsed, method, headers, call, services)
     said.update(options_said)
+    if services.upstream.backend.vertex:  # an AI-Studio-shaped body made fit for Vertex
+        parsed.data, adapted = services.upstream.fit(parsed.data)
+        changed = changed or bool(adapted)
+        call.notes.extend(adapted)
     if not repairs and not changed:
         return NativeBody(raw, repairs, said)
     return NativeBody(as_body(skeleton.encode(parsed)), repairs, said)

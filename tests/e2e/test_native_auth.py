@@ -12,6 +12,7 @@ import pytest
 from google.genai import errors
 
 from tests.e2e.native_stack import CLIENT_KEY, SERVER_KEY, NativeStack, native_stack
+from tests.hardening.loopback import wait_until
 
 pytestmark = pytest.mark.slow
 MODEL = "gemini-2.5-flash"
@@ -59,8 +60,11 @@ def test_client_key_accepted_and_never_forwarded(
     assert "authorization" not in seen.headers
     assert seen.query == {}
     assert CLIENT_KEY not in repr(seen.headers)
+    # The access line is written after the response went out: wait for it (bounded).
+    wait_until(
+        lambda: any(r.name == "gateway.access" for r in caplog.records), 5.0, "no access log"
+    )
     ours = [r for r in caplog.records if r.name.startswith(("gateway", "uvicorn"))]
-    assert any(r.name == "gateway.access" for r in ours)
     assert all(CLIENT_KEY not in f"{r.getMessage()} {vars(r)}" for r in ours)
 
 
