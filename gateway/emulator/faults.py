@@ -2,7 +2,10 @@
 
 Kinds (`kind[:arg]`, or `kind` plus params): `status:<code>` (param `retry_delay` for 429),
 `429perday`, `html502`, `array_error`, `delay:<ms>`, `slow_first:<ms>`, `truncate`, `malformed`,
-`no_finish`, `wrong_content_type`, `hang[:<ms>]`. Every wait is bounded by `MAX_WAIT_MS`.
+`no_finish`, `wrong_content_type`, `hang[:<ms>]`; well-formed JSON with garbage inside:
+`no_candidates` (every event without candidates), `bad_text` (`{"text": 5}`), `bad_mime` (an
+image typed `image/pñg`), `bad_data` (an image whose `data` is a number). Every wait is bounded
+by `MAX_WAIT_MS`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ MAX_WAIT_MS: Final = 60_000
 ERROR_KINDS: Final = frozenset({"status", "429perday", "html502", "array_error"})
 WAIT_KINDS: Final = frozenset({"delay", "slow_first", "hang"})
 SHAPE_KINDS: Final = frozenset({"truncate", "malformed", "no_finish", "wrong_content_type"})
-FAULT_KINDS: Final = ERROR_KINDS | WAIT_KINDS | SHAPE_KINDS
+GARBAGE_KINDS: Final = frozenset({"no_candidates", "bad_text", "bad_mime", "bad_data"})
+FAULT_KINDS: Final = ERROR_KINDS | WAIT_KINDS | SHAPE_KINDS | GARBAGE_KINDS
 DEFAULT_WAIT_MS: Final[dict[str, int]] = {"delay": 100, "slow_first": 100, "hang": MAX_WAIT_MS}
 JSON_MEDIA_TYPE: Final = "application/json; charset=UTF-8"
 MALFORMED_BODY: Final = b'{"candidates": [{"content": {"parts": [{"text": <<not json>>'
@@ -53,7 +57,7 @@ class Fault:
     @property
     def delivers_turn(self) -> bool:
         """Whether the client still receives the whole model turn (it counts as issued)."""
-        return self.kind not in {"truncate", "malformed", "hang"}
+        return self.kind not in {"truncate", "malformed", "hang"} | GARBAGE_KINDS
 
 
 def parse_fault(spec: str, params: Mapping[str, Any] | None = None) -> Fault:
@@ -127,10 +131,30 @@ def fault_error_response(fault: Fault, model_id: str) -> Response:
     return error_response(GeminiError(fault.code))
 
 
+_GARBAGE_PARTS: Final[dict[str, Chunk]] = {
+    "bad_text": {"text": 5},
+    "bad_mime": {"inlineData": {"mimeType": "image/p\u00f1g", "data": "iVBORw0KGgo="}},
+    "bad_data": {"inlineData": {"mimeType": "image/png", "data": 5}},
+}
+
+
+def garble(chunk: Chunk, kind: str) -> Chunk:
+    """A copy of `chunk` with the garbage of a GARBAGE_KINDS fault in it."""
+    copy: Chunk = orjson.loads(orjson.dumps(chunk))
+    if kind == "no_candidates":
+        copy.pop("candidates", None)
+    for candidate in copy.get("candidates", []):
+        content = candidate.setdefault("content", {"role": "model"})
+        content["parts"] = [_GARBAGE_PARTS[kind], *content.get("parts", [])]
+    return copy
+
+
 def shape_unary(payload: Chunk, fault: Fault | None) -> tuple[bytes, str]:
     """Body bytes and media type of a unary answer under a shaping fault."""
     if fault is not None and fault.kind == "no_finish":
         payload = strip_finish(payload)
+    if fault is not None and fault.kind in GARBAGE_KINDS:
+        payload = garble(payload, fault.kind)
     data = orjson.dumps(payload)
     if fault is None:
         return data, JSON_MEDIA_TYPE
@@ -161,6 +185,10 @@ def shape_stream(chunks: list[Chunk], fault: Fault | None, media_type: str) -> S
     seconds = fault.seconds if fault is not None else 0.0
     if kind == "no_finish":
         return StreamPlan([strip_finish(c) for c in chunks], media_type)
+    if kind == "no_candidates":
+        return StreamPlan([garble(c, kind) for c in chunks], media_type)
+    if kind in GARBAGE_KINDS:  # garbage in the first event, after which the stream is fine
+        return StreamPlan([garble(chunks[0], kind), *chunks[1:]], media_type)
     if kind == "truncate":
         return StreamPlan([strip_finish(chunks[0])], media_type, cut=True)
     if kind == "hang":

@@ -30,6 +30,7 @@ from gateway.translate.request.generation_config import (
     check_image_config,
     is_image_model,
 )
+from gateway.translate.response.checked import candidates_of, checked_parts
 from gateway.translate.response.finish import (
     GEMINI_FINISH_TO_OPENAI,
     explain_block,
@@ -318,14 +319,14 @@ def read_image_reply(reply: Json) -> ImageReply:
     if feedback.get("blockReason"):
         message = explain_block(str(feedback["blockReason"]), feedback.get("blockReasonMessage"))
         raise InvalidRequestError(message, code=CONTENT_POLICY)
-    candidates = reply.get("candidates") or []
-    if not candidates or not isinstance(candidates[0], dict):
+    candidates = candidates_of(reply)
+    if not candidates:
         raise InvalidRequestError("Gemini returned no candidates and no image", code=NO_IMAGE)
     candidate = candidates[0]
     images: list[InlineImage] = []
     texts: list[str] = []
-    for part in (candidate.get("content") or {}).get("parts") or []:
-        if not isinstance(part, dict) or part.get("thought"):
+    for part in checked_parts(candidate):
+        if part.get("thought"):
             continue
         blob = part.get("inlineData") or part.get("inline_data")
         if isinstance(blob, dict):

@@ -12,7 +12,7 @@ import pytest
 from openai.types import ImagesResponse
 from validators import validate_gemini_request
 
-from gateway.errors import InvalidRequestError
+from gateway.errors import InvalidRequestError, UpstreamError
 from gateway.translate.images_api import (
     InlineImage,
     OutputImage,
@@ -38,9 +38,17 @@ def image_reply(*parts: dict[str, Any], finish: str = "STOP") -> dict[str, Any]:
 
 
 def test_live_31_flash_image_reply(samples_dir: Path) -> None:
-    reply = read_image_reply(sample(samples_dir, "03"))
+    """The sample's redaction left a placeholder that is not base64: as sent it is refused as
+    Gemini's garbage (never a data URL); with base64 in its place it is the image."""
+    live = sample(samples_dir, "03")
+    with pytest.raises(UpstreamError, match=r"inlineData\.data is not base64"):
+        read_image_reply(live)
+    blob = live["candidates"][0]["content"]["parts"][0]["inlineData"]
+    assert blob["data"].startswith("<redacted live image data")
+    blob["data"] = PNG_B64
+    reply = read_image_reply(live)
     assert [i.mime_type for i in reply.images] == ["image/jpeg"]
-    assert reply.images[0].data.startswith("<redacted live image data")
+    assert reply.images[0].data == PNG_B64
     assert reply.text is None
     assert to_images_usage([reply.usage]) == {
         "input_tokens": 10,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.errors import UpstreamError
+from gateway.translate.response.checked import candidates_of, checked_parts, prompt_feedback
 from gateway.translate.response.context import Memo, ResponseContext, memo_from_views, new_view
 from gateway.translate.response.finish import explain_block, to_openai_finish_reason
 from gateway.translate.response.message import add_finish_note, to_openai_message
@@ -14,17 +16,22 @@ Json = dict[str, Any]
 
 
 def candidate_parts(candidate: Json) -> list[Json]:
-    content = candidate.get("content")
-    if not isinstance(content, dict):
-        return []  # NO_IMAGE and blocked candidates arrive with `content: {}` or none at all
-    parts = content.get("parts")
-    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+    """The candidate's parts, checked at the boundary (checked.py): garbage is a 502."""
+    return checked_parts(candidate)
+
+
+def no_candidates() -> UpstreamError:
+    """An answer (unary, or a whole stream) with no candidate and no block reason: the same
+    error for both, as the client could not tell them apart otherwise."""
+    return UpstreamError(
+        "Gemini's answer holds no candidates and no promptFeedback.blockReason: nothing to return"
+    )
 
 
 def blocked_choice(response: Json) -> Json | None:
-    feedback = response.get("promptFeedback") or {}
+    feedback = prompt_feedback(response)
     reason = feedback.get("blockReason")
-    if response.get("candidates") or not reason:
+    if candidates_of(response) or not reason:
         return None
     text = explain_block(str(reason), feedback.get("blockReasonMessage"))
     # The carrier marks the text as ours, so a client sending it back replays no model turn.
@@ -48,7 +55,10 @@ def to_openai_completion(response: Json, ctx: ResponseContext) -> tuple[Json, Me
     blocked = blocked_choice(response)
     if blocked is not None:
         choices.append(blocked)
-    for position, candidate in enumerate(response.get("candidates") or []):
+    candidates = candidates_of(response)
+    if blocked is None and not candidates:
+        raise no_candidates()
+    for position, candidate in enumerate(candidates):
         index = int(candidate.get("index", position) or 0)
         view = new_view(ctx, index)
         for part in candidate_parts(candidate):

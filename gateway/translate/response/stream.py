@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import UpstreamError
-from gateway.translate.response.completion import blocked_choice, candidate_parts
+from gateway.translate.response.checked import candidates_of
+from gateway.translate.response.completion import blocked_choice, candidate_parts, no_candidates
 from gateway.translate.response.context import Memo, ResponseContext, memo_from_views, new_view
 from gateway.translate.response.finish import to_openai_finish_reason
 from gateway.translate.response.message import (
@@ -75,7 +76,7 @@ class ChunkTranslator:
             return [self._chunk([{**choice, "logprobs": None}])]
         chunks: list[Json] = []
         deltas: list[Json] = []
-        for position, candidate in enumerate(event.get("candidates") or []):
+        for position, candidate in enumerate(candidates_of(event)):
             index = int(candidate.get("index", position) or 0)
             deltas.extend(self._candidate(index, candidate, chunks))
         chunks.append(self._chunk(deltas))
@@ -150,7 +151,9 @@ class ChunkTranslator:
     def finish(self) -> list[Json]:
         """Chunks after the last upstream event; raises if Gemini never finished a choice."""
         unfinished = [i for i, s in self.choices.items() if not s.finished]
-        if not self.blocked and (unfinished or not self.choices):
+        if not self.blocked and not self.choices:
+            raise no_candidates()
+        if not self.blocked and unfinished:
             raise UpstreamError(
                 "Gemini's stream ended before the response was complete (no finishReason)",
                 code="upstream_incomplete",
