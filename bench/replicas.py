@@ -172,6 +172,8 @@ def edit_cpu(child: Child, port: int, fake_port: int, edits: int) -> tuple[float
 
 def rps(port: int, conc: int, seconds: float) -> tuple[float, float, int]:
     body = chat(TEXT_MODEL, [{"role": "user", "content": "hello there"}])
+    # Warm-up: spawned workers may still be importing when the first one answers /healthz.
+    run_python(port, "/v1/chat/completions", body, Expect(), conc, 2.0, auth=AUTH)
     result = run_python(port, "/v1/chat/completions", body, Expect(), conc, seconds, auth=AUTH)
     return result.rps, result.p50, result.errors + result.bad
 

@@ -134,9 +134,9 @@ def serve(args: argparse.Namespace) -> int:
     if settings.workers > 1:
         from gateway.workers import Supervisor, bind
 
-        sock = bind(settings.host, settings.port)
+        sockets = bind(settings.host, settings.port, settings.workers)
         log.info("listening on %s:%d", settings.host, settings.port)
-        return Supervisor(settings.workers, run_worker, (args.config, flags), sock).run()
+        return Supervisor(settings.workers, run_worker, (args.config, flags), sockets).run()
     app = _app_for(settings)
     heap.keep_large_blocks()
     DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()

@@ -1,11 +1,14 @@
-"""`serve --workers N`: N gateway processes accepting on one listening socket.
+"""`serve --workers N`: N gateway processes accepting on one port.
 
-The parent binds the port once and hands the socket to N spawned processes; the kernel spreads
-connections between them. Each worker is a whole gateway (its own loop, upstream client and
-state-store pool), so the state must be shared between processes (sqlite or redis: the CLI
-refuses memory). The parent only supervises: a worker that dies is replaced, one that dies
-while starting stops everything (a broken config would fail the same way forever), and
-SIGTERM/SIGINT are passed on so each worker drains its requests as a single process does.
+The parent binds the port (one SO_REUSEPORT listening socket per worker where the OS has it, so
+the kernel spreads connections evenly: with one shared socket the busiest worker tends to accept
+most of them) and hands each spawned process its socket; a replacement worker gets the socket of
+the one it replaces, with the connections waiting in its backlog. Each worker is a whole gateway
+(its own loop, upstream client and state-store pool), so the state must be shared between
+processes (sqlite or redis: the CLI refuses memory). The parent only supervises: a worker that
+dies is replaced, one that dies while starting stops everything (a broken config would fail the
+same way forever), and SIGTERM/SIGINT are passed on so each worker drains its requests as a
+single process does.
 """
 
 from __future__ import annotations
@@ -27,30 +30,47 @@ STARTUP_SECONDS = 10.0
 _POLL_SECONDS = 0.2
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, count: int) -> list[socket.socket]:
+    """`count` listening sockets on one port (SO_REUSEPORT), or one shared socket without it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+    reuse_port = getattr(socket, "SO_REUSEPORT", None)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count if reuse_port is not None else 1):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port is not None:
+                sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+            sock.bind((host, port if not sockets[:-1] else sockets[0].getsockname()[1]))
+            sock.listen(2048)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 class Supervisor:
     def __init__(
-        self, workers: int, target: Callable[..., Any], args: tuple[Any, ...], sock: socket.socket
+        self,
+        workers: int,
+        target: Callable[..., Any],
+        args: tuple[Any, ...],
+        sockets: list[socket.socket],
     ) -> None:
         self._count = workers
         self._target = target
         self._args = args
-        self._sock = sock
+        self._sockets = sockets
         self._ctx = multiprocessing.get_context("spawn")
         self._procs: list[tuple[multiprocessing.process.BaseProcess, float]] = []
         self._stop = threading.Event()
 
-    def _start(self) -> tuple[multiprocessing.process.BaseProcess, float]:
-        proc = self._ctx.Process(target=self._target, args=(*self._args, self._sock))
+    def _start(self, index: int) -> tuple[multiprocessing.process.BaseProcess, float]:
+        sock = self._sockets[index % len(self._sockets)]
+        proc = self._ctx.Process(target=self._target, args=(*self._args, sock))
         proc.start()
         return proc, time.monotonic()
 
@@ -62,7 +82,7 @@ class Supervisor:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         code = 0
         try:
-            self._procs = [self._start() for _ in range(self._count)]
+            self._procs = [self._start(i) for i in range(self._count)]
             log.info("serving with %d worker processes", self._count)
             while not self._stop.wait(_POLL_SECONDS):
                 if not self._replace_dead():
@@ -82,14 +102,15 @@ class Supervisor:
                 log.error("worker %s exited while starting (code %s)", proc.pid, proc.exitcode)
                 return False
             log.warning("worker %s exited (code %s); starting another", proc.pid, proc.exitcode)
-            self._procs[index] = self._start()
+            self._procs[index] = self._start(index)
         return True
 
     def _stop_all(self) -> None:
         """Stop listening here, SIGTERM each worker (it stops listening and drains like a single
         process), then wait for all: the port refuses new connections once every copy of the
         listening socket is closed."""
-        self._sock.close()
+        for sock in self._sockets:
+            sock.close()
         for proc, _ in self._procs:
             if proc.is_alive():
                 proc.terminate()  # SIGTERM

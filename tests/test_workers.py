@@ -105,3 +105,16 @@ def test_sigterm_drains_every_worker(tmp_path: Path) -> None:
             assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")
         finally:
             gateway.stop()
+
+
+def test_each_worker_gets_its_own_listening_socket_on_one_port() -> None:
+    """SO_REUSEPORT: the kernel spreads connections over the workers' sockets evenly."""
+    from gateway.workers import bind
+
+    sockets = bind("127.0.0.1", 0, 3)
+    try:
+        assert len(sockets) == 3
+        assert len({s.getsockname() for s in sockets}) == 1
+    finally:
+        for sock in sockets:
+            sock.close()
