@@ -56,6 +56,7 @@ from gateway.emulator.vertex import (
     match_vertex,
     metadata,
     token_endpoint,
+    vertex_resource,
 )
 
 __all__ = ["DEFAULT_SECRET", "EmulatorState", "RecordedRequest", "build_emulator_app"]
@@ -201,13 +202,14 @@ async def _vertex(request: Request, call: VertexCall) -> Response:
             raise GeminiError(404, "Method not found.")
         authenticate(call, record.headers, request.app.state.vertex_tokens)
         if method == "models.list":
-            return json_response({"publisherModels": [m.resource() for m in CATALOGUE.values()]})
+            listed = [vertex_resource(m.resource()) for m in CATALOGUE.values()]
+            return json_response({"publisherModels": listed})
         model = find_model(str(call.model))
         check_location(call)
         if model is None:
             raise GeminiError(404, f"Publisher Model `{call.model}` was not found.")
         if method == "models.get":
-            return json_response(model.resource())
+            return json_response(vertex_resource(model.resource()))
         parsed = check_vertex_body(_require_json(parsed))
         if method == "countTokens":
             return json_response(count_tokens_response(parsed))

@@ -83,12 +83,14 @@ class TokenBook:
 
 
 def authenticate(call: VertexCall, headers: dict[str, str], book: TokenBook) -> None:
-    if call.project is None:  # express mode: an API key
+    """A token this emulator issued; without a project in the path (express mode, publisher
+    model lists) an API key does too."""
+    auth = headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if call.project is None and not token:
         if not headers.get("x-goog-api-key"):
             raise GeminiError(401, "API keys are required for express mode requests.")
         return
-    auth = headers.get("authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
     if token not in book.issued:
         raise GeminiError(
             401,
@@ -136,6 +138,12 @@ def add_vertex_fields(chunk: dict[str, Any]) -> dict[str, Any]:
     if isinstance(usage, dict):
         usage["trafficType"] = "ON_DEMAND"
     return chunk
+
+
+def vertex_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    """A PublisherModel: named `publishers/google/models/{id}`."""
+    name = str(resource.get("name", "")).removeprefix("models/")
+    return {**resource, "name": f"publishers/google/models/{name}"}
 
 
 def _token_json(token: str) -> Response:

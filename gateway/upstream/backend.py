@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.config import Settings
 from gateway.errors import GatewayError, NotFoundError
@@ -42,6 +42,10 @@ class Backend(Protocol):
 
     def explain(self, error: GatewayError, path: str) -> GatewayError: ...
 
+    def fit_response(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A model list or model resource in AI Studio's shape."""
+        ...
+
     async def start(self) -> None: ...
 
     async def aclose(self) -> None: ...
@@ -66,6 +70,9 @@ class AIStudio:
 
     def explain(self, error: GatewayError, path: str) -> GatewayError:
         return error
+
+    def fit_response(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
 
     async def start(self) -> None:
         return None
@@ -148,8 +155,17 @@ class Vertex:
         return headers
 
     def explain(self, error: GatewayError, path: str) -> GatewayError:
-        """Vertex answers 404 for Gemini 3 previews on a regional location: say what to do."""
-        model = path.removeprefix("models/").partition(":")[0]
+        """Vertex answers 404 for Gemini 3 previews on a regional location: say what to do.
+        Its embedding models answer `:predict`, which the gateway does not speak yet."""
+        model, _, method = path.removeprefix("models/").partition("?")[0].partition(":")
+        if method in ("batchEmbedContents", "embedContent") and error.status in (400, 404):
+            return NotFoundError(
+                "embeddings are not available through Vertex AI on this gateway yet (Vertex's "
+                f"embedding models answer :predict, not :{method}); use AI Studio for "
+                f"/v1/embeddings ({error.message})",
+                param="model",
+                code="model_not_found",
+            )
         location = location_for(self.target, model)
         if error.status != 404 or not model.startswith("gemini-3") or not is_regional(location):
             return error
@@ -162,11 +178,27 @@ class Vertex:
             code="model_not_found",
         )
 
+    def fit_response(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Vertex lists `publisherModels` named `publishers/google/models/{id}`."""
+        listed = data.get("publisherModels")
+        if isinstance(listed, list):
+            models = [_as_model(m) for m in listed if isinstance(m, dict)]
+            out: dict[str, Any] = {"models": models}
+            if data.get("nextPageToken"):
+                out["nextPageToken"] = data["nextPageToken"]
+            return out
+        return _as_model(data) if "name" in data else data
+
     async def aclose(self) -> None:
         if self.tokens is not None:
             await self.tokens.aclose()
         if self._request is not None:
             await self._request.aclose()
+
+
+def _as_model(model: dict[str, Any]) -> dict[str, Any]:
+    name = str(model.get("name", "")).rpartition("/")[2]
+    return {**model, "name": f"models/{name}"}
 
 
 def open_backend(

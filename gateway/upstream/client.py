@@ -319,7 +319,8 @@ class GeminiClient:
             await response.close()
 
     async def get_json(self, path: str, key: str | None) -> dict[str, Any]:
-        return await self._read_json("GET", path, key, None, CallStats())
+        """Model lists and resources, in AI Studio's shape whichever the backend."""
+        return self.backend.fit_response(await self._read_json("GET", path, key, None, CallStats()))
 
     async def post_json(self, path: str, body: bytes, key: str | None) -> dict[str, Any]:
         return await self._read_json("POST", path, key, body, CallStats())

@@ -50,14 +50,16 @@ def location_for(target: VertexTarget, model: str) -> str:
 
 def vertex_url(target: VertexTarget, path: str) -> str:
     """An AI-Studio-style relative path (`models/{m}:{method}[?query]`, `models`,
-    `models/{m}`) as the Vertex URL for it. Model ids were checked by the caller."""
+    `models/{m}`) as the Vertex URL for it. Model ids were checked by the caller. Listing and
+    reading publisher models (no method) is not scoped to a project."""
     rest, _, query = path.partition("?")
     name = rest.removeprefix("models").lstrip("/")
     model = name.partition(":")[0]
     location = location_for(target, model) if model else target.location
     express = target.project is None
     base = (target.base_url or host_for(location, express)).rstrip("/")
-    scope = "" if express else f"projects/{target.project}/locations/{location}/"
+    method = ":" in name
+    scope = f"projects/{target.project}/locations/{location}/" if method and not express else ""
     url = f"{base}/{target.api_version}/{scope}publishers/google/models"
     if name:
         url += f"/{name}"

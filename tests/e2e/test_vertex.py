@@ -98,3 +98,27 @@ async def test_labels_go_to_vertex_only():
             model="gemini-2.5-flash", messages=messages, **extra
         )
         assert "labels" not in stack.emulator.requests[-1].body
+
+
+async def test_the_model_list_and_a_model_read_work_on_vertex():
+    async with emulator_stack(use_vertexai=True) as stack:
+        client = stack.openai()
+        listed = [m.id async for m in client.models.list()]
+        assert "gemini-3-pro-image-preview" in listed
+        model = await client.models.retrieve("gemini-2.5-flash")
+        assert model.id == "gemini-2.5-flash"
+        paths = [r.path for r in stack.emulator.requests]
+        assert paths == [
+            "/v1beta1/publishers/google/models",
+            "/v1beta1/publishers/google/models/gemini-2.5-flash",
+        ]
+        assert all(
+            r.headers["authorization"].startswith("Bearer ") for r in stack.emulator.requests
+        )
+
+
+async def test_embeddings_on_vertex_get_an_error_that_says_so():
+    async with emulator_stack(use_vertexai=True) as stack:
+        with pytest.raises(openai.NotFoundError) as caught:
+            await stack.openai().embeddings.create(model="gemini-embedding-001", input="hi")
+        assert "Vertex AI" in caught.value.message and ":predict" in caught.value.message

@@ -47,10 +47,12 @@ def test_stream_query_version_and_base_url_override():
     )
 
 
-def test_model_list_and_get_paths():
+def test_publisher_model_list_and_get_are_not_project_scoped():
     target = VertexTarget(project="p")
-    base = "https://aiplatform.googleapis.com/v1beta1/projects/p/locations/global"
-    assert vertex_url(target, "models") == f"{base}/publishers/google/models"
+    base = "https://aiplatform.googleapis.com/v1beta1"
+    assert vertex_url(target, "models?pageSize=1000") == (
+        f"{base}/publishers/google/models?pageSize=1000"
+    )
     assert vertex_url(target, "models/gemini-2.5-flash") == (
         f"{base}/publishers/google/models/gemini-2.5-flash"
     )
