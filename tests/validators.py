@@ -238,3 +238,47 @@ def validate_openai_embeddings(d: Json) -> CreateEmbeddingResponse:
     assert [e.index for e in response.data] == list(range(len(response.data))), "indexes"
     assert response.usage.total_tokens == response.usage.prompt_tokens, "usage"
     return response
+
+
+def _embed_config(**fields: Any) -> types.EmbedContentConfig:
+    given = {k: v for k, v in fields.items() if v is not None}
+    return _strict_pydantic(lambda: types.EmbedContentConfig.model_validate(given))
+
+
+def validate_vertex_embed_body(body: Json, method: str) -> list[types.EmbedContentConfig]:
+    """A Vertex embedding body as google-genai 3.6.1 sends it: `batchEmbedContents` with the
+    options in `embedContentConfig`, or `predict` with `instances` and `parameters`."""
+    configs = []
+    if method == "batchEmbedContents":
+        assert set(body) == {"requests"}, f"top-level keys {sorted(body)}"
+        assert 1 <= len(body["requests"]) <= MAX_EMBED_BATCH
+        for i, request in enumerate(body["requests"]):
+            assert set(request) <= {"content", "embedContentConfig"}, f"requests[{i}]"
+            content = request["content"]
+            assert content.get("role") == "user", f"requests[{i}].content.role"
+            _strict_pydantic(lambda content=content: types.Content.model_validate(content))
+            config = request.get("embedContentConfig") or {}
+            assert set(config) <= {"taskType", "title", "outputDimensionality"}, config
+            configs.append(
+                _embed_config(
+                    task_type=config.get("taskType"),
+                    title=config.get("title"),
+                    output_dimensionality=config.get("outputDimensionality"),
+                )
+            )
+        return configs
+    assert method == "predict", method
+    assert set(body) <= {"instances", "parameters"} and body["instances"], sorted(body)
+    parameters = body.get("parameters") or {}
+    assert set(parameters) <= {"outputDimensionality"}, parameters
+    for i, instance in enumerate(body["instances"]):
+        assert set(instance) <= {"content", "task_type", "title"}, f"instances[{i}]"
+        assert isinstance(instance["content"], str) and instance["content"], f"instances[{i}]"
+        configs.append(
+            _embed_config(
+                task_type=instance.get("task_type"),
+                title=instance.get("title"),
+                output_dimensionality=parameters.get("outputDimensionality"),
+            )
+        )
+    return configs

@@ -58,6 +58,7 @@ from gateway.emulator.vertex import (
     token_endpoint,
     vertex_resource,
 )
+from gateway.emulator.vertex_embeddings import VERTEX_EMBED_METHODS, answer_vertex_embeddings
 
 __all__ = ["DEFAULT_SECRET", "EmulatorState", "RecordedRequest", "build_emulator_app"]
 
@@ -213,6 +214,10 @@ async def _vertex(request: Request, call: VertexCall) -> Response:
         parsed = check_vertex_body(_require_json(parsed))
         if method == "countTokens":
             return json_response(count_tokens_response(parsed))
+        if method in VERTEX_EMBED_METHODS or method in GENERATE_METHODS:
+            check_embedding_model(model, method, call.version, VERTEX_EMBED_METHODS)
+        if method in VERTEX_EMBED_METHODS:
+            return answer_vertex_embeddings(state, model, method, parsed)
         if method not in GENERATE_METHODS:
             raise GeminiError(404, f"Method not found: {method}.")
         return await _generate(state, record, model, raw, parsed, vertex=True)

@@ -55,7 +55,7 @@ def embedding_values(text: str, task_type: str, width: int) -> list[float]:
     return [v / 32768 for v in ints]
 
 
-def _request(request: object, model: ModelInfo, where: str) -> tuple[str, str, int]:
+def check_request(request: object, model: ModelInfo, where: str) -> tuple[str, str, int]:
     """(text, taskType, width) of one EmbedContentRequest, or the error Gemini would give."""
     if not isinstance(request, dict):
         raise invalid_argument(f"Invalid value at '{where}' (EmbedContentRequest).", where)
@@ -100,7 +100,7 @@ def _request(request: object, model: ModelInfo, where: str) -> tuple[str, str, i
     return text, task, width
 
 
-def _embedding(text: str, task: str, width: int) -> dict[str, Any]:
+def embedding(text: str, task: str, width: int) -> dict[str, Any]:
     return {"values": embedding_values(text, task, width)}
 
 
@@ -128,24 +128,26 @@ def batch_requests(body: Mapping[str, Any], model: ModelInfo) -> list[tuple[str,
             "one batch.",
             "requests",
         )
-    return [_request(r, model, f"requests[{i}]") for i, r in enumerate(requests)]
+    return [check_request(r, model, f"requests[{i}]") for i, r in enumerate(requests)]
 
 
 def batch_embed_response(items: list[tuple[str, str, int]]) -> dict[str, Any]:
-    return {"embeddings": [_embedding(*item) for item in items]}
+    return {"embeddings": [embedding(*item) for item in items]}
 
 
 def single_request(body: Mapping[str, Any], model: ModelInfo) -> tuple[str, str, int]:
-    return _request(dict(body), model, "request")
+    return check_request(dict(body), model, "request")
 
 
 def embed_content_response(item: tuple[str, str, int]) -> dict[str, Any]:
-    return {"embedding": _embedding(*item)}
+    return {"embedding": embedding(*item)}
 
 
-def check_embedding_model(model: ModelInfo, method: str, version: str) -> None:
+def check_embedding_model(
+    model: ModelInfo, method: str, version: str, embed_methods: frozenset[str] = EMBED_METHODS
+) -> None:
     """Embedding methods only on embedding models, generation only on the others."""
-    if (method in EMBED_METHODS) != bool(model.embedding_width):
+    if (method in embed_methods) != bool(model.embedding_width):
         raise model_not_found(model.id, version, method)
 
 

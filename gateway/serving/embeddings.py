@@ -1,5 +1,6 @@
-"""One OpenAI embeddings call: the checked request → `batchEmbedContents` calls of at most 100
-inputs, MAX_PARALLEL_BATCHES at a time → the vectors in input order → the OpenAI list.
+"""One OpenAI embeddings call: the checked request → Gemini calls of at most 100 inputs
+(`batchEmbedContents`, or `predict` for Vertex's older models: translate/embeddings/wire.py),
+MAX_PARALLEL_BATCHES at a time → the vectors in input order → the OpenAI list.
 
 One failing batch fails the request with its error (status kept, as on chat): the others are
 cancelled, since a partial list of vectors is of no use to the caller."""
@@ -14,13 +15,9 @@ import orjson
 
 from gateway.errors import GatewayError
 from gateway.serving.context import CallContext, Services
-from gateway.translate.embeddings.request import EmbeddingsRequest, batches, to_gemini_batch
-from gateway.translate.embeddings.response import (
-    Vector,
-    prompt_tokens,
-    read_batch_reply,
-    to_openai_embeddings,
-)
+from gateway.translate.embeddings.request import EmbeddingsRequest, batches
+from gateway.translate.embeddings.response import Vector, prompt_tokens, to_openai_embeddings
+from gateway.translate.embeddings.wire import wire_for
 
 Json = dict[str, Any]
 
@@ -30,24 +27,24 @@ MAX_PARALLEL_BATCHES: Final = 4
 
 async def run_batches(
     request: EmbeddingsRequest, call: CallContext, services: Services
-) -> tuple[list[Vector], list[Json]]:
-    """(vectors in input order, the raw replies); raises the first batch error."""
+) -> tuple[list[Vector], list[int | None]]:
+    """(vectors in input order, each call's token count); raises the first batch error."""
     ranges = batches(request)
+    wire = wire_for(request.model, services.upstream.backend.vertex)
     vectors: list[Vector] = [[] for _ in request.inputs]
-    replies: list[Json] = [{} for _ in ranges]
+    counts: list[int | None] = [None for _ in ranges]
     failures: list[GatewayError] = []
     limiter = anyio.CapacityLimiter(MAX_PARALLEL_BATCHES)
 
     async def one(index: int, start: int, stop: int, cancel: anyio.CancelScope) -> None:
-        body = orjson.dumps(to_gemini_batch(request, request.inputs[start:stop]))
+        body = orjson.dumps(wire.body(request, request.inputs[start:stop]))
         async with limiter:
             started = time.perf_counter()
             try:
-                reply = await services.upstream.batch_embed(
-                    request.model, body, call.upstream_key, call.stats
+                reply = await services.upstream.embed(
+                    request.model, wire.method, body, call.upstream_key, call.stats
                 )
-                vectors[start:stop] = read_batch_reply(reply, stop - start)
-                replies[index] = reply
+                vectors[start:stop], counts[index] = wire.read(reply, stop - start)
             except GatewayError as exc:
                 failures.append(exc)
                 cancel.cancel()
@@ -61,7 +58,7 @@ async def run_batches(
     call.stats.upstream_ms = (time.perf_counter() - started) * 1000
     if failures:
         raise failures[0]
-    return vectors, replies
+    return vectors, counts
 
 
 async def complete_embeddings(
@@ -69,8 +66,8 @@ async def complete_embeddings(
 ) -> Json:
     call.model = request.model
     call.notes.extend(request.notes)
-    vectors, replies = await run_batches(request, call, services)
-    tokens, counted = prompt_tokens(replies, request)
+    vectors, counts = await run_batches(request, call, services)
+    tokens, counted = prompt_tokens(counts, request)
     if not counted:
         call.notes.append("embedding_tokens:estimated")
     services.metrics.embedding_inputs.labels(services.metrics.model_label(request.model)).inc(

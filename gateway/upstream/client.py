@@ -193,12 +193,17 @@ class GeminiClient:
         path = self._model_path(model, "generateContent")
         return await self._read_json("POST", path, key, body, stats or CallStats())
 
-    async def batch_embed(
-        self, model: str, body: Body, key: str | None, stats: CallStats | None = None
+    async def embed(
+        self,
+        model: str,
+        method: str,
+        body: Body,
+        key: str | None,
+        stats: CallStats | None = None,
     ) -> dict[str, Any]:
-        """One `batchEmbedContents` call (at most 100 requests in `body`): same URL builder,
-        keys, retries and deadline as `generate`."""
-        path = self._model_path(model, "batchEmbedContents")
+        """One embedding call (`batchEmbedContents`, or `predict` for Vertex's older models):
+        same URL builder, auth, retries and deadline as `generate`."""
+        path = self._model_path(model, method)
         return await self._read_json("POST", path, key, body, stats or CallStats())
 
     @asynccontextmanager

@@ -30,7 +30,7 @@ Json = dict[str, Any]
 Vector = list[float]
 
 
-def _garbage(detail: str) -> UpstreamError:
+def garbage(detail: str) -> UpstreamError:
     return UpstreamError(f"Gemini answered batchEmbedContents with {detail}")
 
 
@@ -39,31 +39,39 @@ def read_batch_reply(reply: Json, expected: int) -> list[Vector]:
     Their values are checked while they are encoded (`to_openai_embeddings`): one pass."""
     embeddings = reply.get("embeddings")
     if not isinstance(embeddings, list):
-        raise _garbage("no 'embeddings' list")
+        raise garbage("no 'embeddings' list")
     if len(embeddings) != expected:
-        raise _garbage(f"{len(embeddings)} embeddings for {expected} inputs")
+        raise garbage(f"{len(embeddings)} embeddings for {expected} inputs")
     vectors: list[Vector] = []
     for item in embeddings:
         values = item.get("values") if isinstance(item, dict) else None
         if not isinstance(values, list) or not values:
-            raise _garbage("an embedding without values")
+            raise garbage("an embedding without values")
         vectors.append(values)
     return vectors
 
 
 def _int(value: Any) -> int | None:
+    """A count: a non-negative integer (Vertex writes some as floats, `3.0`)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+def token_count(embedding: Any) -> int | None:
+    """Vertex's per-vector count: `statistics.tokenCount` (`token_count` from :predict)."""
+    stats = embedding.get("statistics") if isinstance(embedding, dict) else None
+    if not isinstance(stats, dict):
+        return None
+    return _int(stats.get("tokenCount", stats.get("token_count")))
+
+
 def reported_tokens(reply: Json) -> int | None:
-    """Gemini's own input-token count for one reply, when it gives one."""
+    """Gemini's own input-token count for one batchEmbedContents reply, when it gives one."""
     usage = reply.get("usageMetadata")
     if isinstance(usage, dict) and (count := _int(usage.get("promptTokenCount"))) is not None:
         return count
-    counts = [
-        _int((item.get("statistics") or {}).get("tokenCount")) if isinstance(item, dict) else None
-        for item in reply.get("embeddings") or ()
-    ]
+    counts = [token_count(item) for item in reply.get("embeddings") or ()]
     if counts and all(c is not None for c in counts):
         return sum(c or 0 for c in counts)
     return None
@@ -73,9 +81,9 @@ def estimated_tokens(texts: Sequence[str]) -> int:
     return sum(part_tokens({"text": text}, None) for text in texts)
 
 
-def prompt_tokens(replies: Sequence[Json], request: EmbeddingsRequest) -> tuple[int, bool]:
-    """(input tokens, whether Gemini counted them); one reply without a count → the estimate."""
-    counts = [reported_tokens(reply) for reply in replies]
+def prompt_tokens(counts: Sequence[int | None], request: EmbeddingsRequest) -> tuple[int, bool]:
+    """(input tokens, whether Gemini counted them) from each call's count; one call without a
+    count → the estimate for the whole request."""
     if counts and all(c is not None for c in counts):
         return sum(c or 0 for c in counts), True
     return estimated_tokens(request.inputs), False
@@ -92,7 +100,7 @@ def _packed(code: str, values: Vector) -> bytes:
     try:
         return _layout(code, len(values)).pack(*values)
     except (struct.error, TypeError, OverflowError) as exc:
-        raise _garbage("an embedding value that is not a number") from exc
+        raise garbage("an embedding value that is not a number") from exc
 
 
 def encode_base64(values: Vector) -> str:
@@ -106,7 +114,7 @@ def as_numbers(values: Vector) -> Vector:
     try:
         total = sum(values)
     except (TypeError, OverflowError) as exc:
-        raise _garbage("an embedding value that is not a number") from exc
+        raise garbage("an embedding value that is not a number") from exc
     if not isinstance(total, float):
         return list(_layout("d", len(values)).unpack(_packed("d", values)))
     return values

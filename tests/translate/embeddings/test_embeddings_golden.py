@@ -1,7 +1,8 @@
-"""OpenAI embeddings request → Gemini batchEmbedContents bodies, and Gemini replies → the
-OpenAI list, one golden per case (golden/<case>/): `request.json` → `gemini.json` (the batch
-bodies); with `replies.json` (one Gemini reply per batch) → `openai.json`. Bodies are validated
-with google-genai's types, replies too, and the answer with the openai SDK's."""
+"""OpenAI embeddings request → Gemini bodies, and Gemini replies → the OpenAI list, one golden
+per case (golden/<case>/): `request.json` → `gemini.json` (the body of each call); with
+`replies.json` (one Gemini reply per call) → `openai.json`. A case with `backend.txt` saying
+`vertex` is translated for Vertex AI (translate/embeddings/wire.py). Bodies are validated with
+google-genai's types, AI Studio replies too, and the answer with the openai SDK's."""
 
 from __future__ import annotations
 
@@ -15,40 +16,47 @@ from validators import (
     validate_gemini_embed_batch,
     validate_gemini_embed_response,
     validate_openai_embeddings,
+    validate_vertex_embed_body,
 )
 
-from gateway.translate.embeddings.request import (
-    batches,
-    parse_embeddings_request,
-    to_gemini_batch,
-)
-from gateway.translate.embeddings.response import (
-    prompt_tokens,
-    read_batch_reply,
-    to_openai_embeddings,
-)
+from gateway.translate.embeddings.request import batches, parse_embeddings_request
+from gateway.translate.embeddings.response import prompt_tokens, to_openai_embeddings
+from gateway.translate.embeddings.wire import wire_for
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "README.md").is_file())
 
 
+def is_vertex(case: Path) -> bool:
+    backend = case / "backend.txt"
+    return backend.is_file() and backend.read_text().strip() == "vertex"
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_embeddings_golden(case: Path, check_golden: Callable[[Path, Any], None]) -> None:
     request = parse_embeddings_request(orjson.loads((case / "request.json").read_bytes()), 2048)
+    vertex = is_vertex(case)
+    wire = wire_for(request.model, vertex)
     ranges = batches(request)
-    bodies = [to_gemini_batch(request, request.inputs[start:stop]) for start, stop in ranges]
+    bodies = [wire.body(request, request.inputs[start:stop]) for start, stop in ranges]
     for body in bodies:
-        validate_gemini_embed_batch(body, request.model)
-    check_golden(case / "gemini.json", bodies)
+        if vertex:
+            validate_vertex_embed_body(body, wire.method)
+        else:
+            validate_gemini_embed_batch(body, request.model)
+    check_golden(case / "gemini.json", {"method": wire.method, "bodies": bodies})
     if not (case / "replies.json").is_file():
         return
     replies = orjson.loads((case / "replies.json").read_bytes())
     assert len(replies) == len(ranges)
-    vectors = []
+    vectors, counts = [], []
     for reply, (start, stop) in zip(replies, ranges, strict=True):
-        validate_gemini_embed_response(reply)
-        vectors.extend(read_batch_reply(reply, stop - start))
-    tokens, _ = prompt_tokens(replies, request)
+        if wire.method == "batchEmbedContents":
+            validate_gemini_embed_response(reply)
+        got, count = wire.read(reply, stop - start)
+        vectors.extend(got)
+        counts.append(count)
+    tokens, _ = prompt_tokens(counts, request)
     answer = to_openai_embeddings(request, vectors, tokens)
     validate_openai_embeddings(answer)
     check_golden(case / "openai.json", answer)

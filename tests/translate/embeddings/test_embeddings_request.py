@@ -21,6 +21,7 @@ from gateway.translate.embeddings.response import (
     encode_base64,
     prompt_tokens,
     read_batch_reply,
+    reported_tokens,
     to_openai_embeddings,
 )
 
@@ -169,9 +170,12 @@ def test_base64_is_little_endian_float32() -> None:
 
 def test_usage_falls_back_to_the_estimate_when_any_reply_lacks_a_count() -> None:
     request = parse_embeddings_request({**GOOD, "input": ["abcd", "abcde"]}, 10)
-    counted = [
+    replies = [
         {"usageMetadata": {"promptTokenCount": 4}},
-        {"usageMetadata": {"promptTokenCount": 5}},
+        {"embeddings": [{"statistics": {"tokenCount": 2}}, {"statistics": {"tokenCount": 3.0}}]},
+        {"embeddings": [{"statistics": {"tokenCount": 2}}, {"values": [1.0]}]},
+        {},
     ]
-    assert prompt_tokens(counted, request) == (9, True)
-    assert prompt_tokens([counted[0], {}], request) == (1 + 2, False)
+    assert [reported_tokens(r) for r in replies] == [4, 5, None, None]
+    assert prompt_tokens([4, 5], request) == (9, True)
+    assert prompt_tokens([4, None], request) == (1 + 2, False)

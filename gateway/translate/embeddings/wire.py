@@ -1,0 +1,100 @@
+"""Which Gemini call embeds, per backend and model, and how its body and answer look (pure).
+
+- AI Studio: `:batchEmbedContents`, `{"requests": [{"model", "content", "taskType", "title",
+  "outputDimensionality"}]}` → `{"embeddings": [{"values"}], "usageMetadata"?}` (request.py,
+  response.py).
+- Vertex AI, Gemini embedding models (an id with "gemini", google-genai's own rule):
+  `:batchEmbedContents` with the options nested, `{"requests": [{"content": {"role": "user",
+  "parts"}, "embedContentConfig": {"taskType", "title", "outputDimensionality"}}]}`, no per-request
+  model; the same answer.
+- Vertex AI, the older models (`text-embedding-004/005`, `text-multilingual-embedding-002`):
+  `:predict`, `{"instances": [{"content": text, "task_type", "title"}], "parameters":
+  {"outputDimensionality"}}` → `{"predictions": [{"embeddings": {"values", "statistics":
+  {"token_count"}}}]}`.
+The Vertex shapes are google-genai 3.6.1's (`models.embed_content` in Vertex mode), captured
+against a loopback fake. Every form takes at most MAX_BATCH inputs per call here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.translate.embeddings.request import EmbeddingsRequest, to_gemini_batch
+from gateway.translate.embeddings.response import (
+    Vector,
+    garbage,
+    read_batch_reply,
+    reported_tokens,
+    token_count,
+)
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedWire:
+    method: str  # the model method called: "batchEmbedContents" or "predict"
+    body: Callable[[EmbeddingsRequest, Sequence[str]], Json]
+    read: Callable[[Json, int], tuple[list[Vector], int | None]]  # (vectors, Gemini's count)
+
+
+def _options(request: EmbeddingsRequest, names: tuple[str, str, str]) -> Json:
+    task, title, width = names
+    options: Json = {}
+    if request.task_type is not None:
+        options[task] = request.task_type
+    if request.title is not None:
+        options[title] = request.title
+    if width and request.dimensions is not None:
+        options[width] = request.dimensions
+    return options
+
+
+def to_vertex_batch(request: EmbeddingsRequest, texts: Sequence[str]) -> Json:
+    config = _options(request, ("taskType", "title", "outputDimensionality"))
+    return {
+        "requests": [
+            {
+                "content": {"role": "user", "parts": [{"text": text}]},
+                **({"embedContentConfig": config} if config else {}),
+            }
+            for text in texts
+        ]
+    }
+
+
+def to_vertex_predict(request: EmbeddingsRequest, texts: Sequence[str]) -> Json:
+    options = _options(request, ("task_type", "title", ""))
+    body: Json = {"instances": [{"content": text, **options} for text in texts]}
+    if request.dimensions is not None:
+        body["parameters"] = {"outputDimensionality": request.dimensions}
+    return body
+
+
+def read_batch(reply: Json, expected: int) -> tuple[list[Vector], int | None]:
+    return read_batch_reply(reply, expected), reported_tokens(reply)
+
+
+def read_predict(reply: Json, expected: int) -> tuple[list[Vector], int | None]:
+    """`predictions[i].embeddings` are the `embeddings[i]` of the other forms."""
+    predictions = reply.get("predictions")
+    if not isinstance(predictions, list):
+        raise garbage("no 'predictions' list")
+    embeddings = [p.get("embeddings") if isinstance(p, dict) else None for p in predictions]
+    vectors = read_batch_reply({"embeddings": embeddings}, expected)
+    counts = [token_count(e) for e in embeddings]
+    tokens = sum(c or 0 for c in counts) if all(c is not None for c in counts) else None
+    return vectors, tokens
+
+
+AI_STUDIO = EmbedWire("batchEmbedContents", to_gemini_batch, read_batch)
+VERTEX_BATCH = EmbedWire("batchEmbedContents", to_vertex_batch, read_batch)
+VERTEX_PREDICT = EmbedWire("predict", to_vertex_predict, read_predict)
+
+
+def wire_for(model: str, vertex: bool) -> EmbedWire:
+    if not vertex:
+        return AI_STUDIO
+    return VERTEX_BATCH if "gemini" in model else VERTEX_PREDICT
