@@ -39,6 +39,16 @@ from gateway.metrics import Metrics
 from gateway.routes import native
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
+from gateway.routes.conversations import (
+    create_conversation,
+    create_items,
+    delete_conversation,
+    delete_item,
+    get_conversation,
+    get_item,
+    list_items,
+    update_conversation,
+)
 from gateway.routes.embeddings import embeddings
 from gateway.routes.files import get_file
 from gateway.routes.health import healthz, metrics, readyz
@@ -318,6 +328,16 @@ def build_app(
         Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
         Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
+        Route("/v1/conversations", create_conversation, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}", update_conversation, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", delete_conversation, methods=["DELETE"]),
+        Route("/v1/conversations/{conversation_id}/items", create_items, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}/items", list_items, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items/{item_id}", get_item, methods=["GET"]),
+        Route(
+            "/v1/conversations/{conversation_id}/items/{item_id}", delete_item, methods=["DELETE"]
+        ),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/images/generations", images_generations, methods=["POST"]),
         Route("/v1/images/edits", images_edits, methods=["POST"]),

@@ -92,8 +92,8 @@ async def delete_response(request: Request) -> Response:
     return json_response({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
-def page(items: list[Any], query: Any) -> dict[str, Any]:
-    """OpenAI's cursor list: `order` (asc|desc, default desc), `after` (an item id), `limit`."""
+def list_options(query: Any) -> tuple[str, int]:
+    """OpenAI's list parameters: `order` (asc|desc, default desc) and `limit` (1-100, 20)."""
     order = query.get("order", "desc")
     if order not in {"asc", "desc"}:
         raise InvalidRequestError("'order' must be 'asc' or 'desc'", param="order")
@@ -102,6 +102,12 @@ def page(items: list[Any], query: Any) -> dict[str, Any]:
         raise InvalidRequestError(
             f"'limit' must be an integer from 1 to {MAX_LIST_LIMIT}", param="limit"
         )
+    return order, int(raw_limit)
+
+
+def page(items: list[Any], query: Any) -> dict[str, Any]:
+    """A cursor page of `items` (`after` an item id), as OpenAI lists."""
+    order, limit = list_options(query)
     ordered = list(reversed(items)) if order == "desc" else list(items)
     after = query.get("after")
     if after:
@@ -109,7 +115,7 @@ def page(items: list[Any], query: Any) -> dict[str, Any]:
         if after not in ids:
             raise InvalidRequestError(f"no item with id {after!r} in this list", param="after")
         ordered = ordered[ids.index(after) + 1 :]
-    data = ordered[: int(raw_limit)]
+    data = ordered[:limit]
     return {
         "object": "list",
         "data": data,

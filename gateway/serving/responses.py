@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,18 +15,22 @@ from gateway.errors import InvalidRequestError, NotFoundError
 from gateway.serving.chat import Prepared, prepare_chat
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.resolve import remember, report
+from gateway.state.conversations import ConversationStore
 from gateway.state.responses import StoredResponse
 from gateway.translate.response.context import memo_from_views
 from gateway.translate.responses import Keys, remap_error, to_chat_request
 from gateway.translate.responses.output import OutputBuilder, OutputContext
 from gateway.translate.responses.params import echo_fields
-from gateway.translate.responses.parse import ResponsesRequest, parse_responses_request
+from gateway.translate.responses.parse import (
+    ResponsesRequest,
+    parse_responses_request,
+    with_ids,
+)
 from gateway.translate.responses.reply import to_responses_response
 from gateway.translate.turn_view import ViewOptions
 
 log = logging.getLogger("gateway.serving")
 Json = dict[str, Any]
-ID_PREFIXES = {"message": "msg", "function_call_output": "fco", "function_call": "fc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,13 @@ class ResponsesCall:
 def backend_of(services: Services) -> str:
     """Signatures are bound to the backend (and Vertex project) that issued them (design.md)."""
     return services.upstream.backend.tag or services.settings.upstream
+
+
+def conversation_store(services: Services) -> ConversationStore | None:
+    if services.records is None or services.responses is None:
+        return None
+    ttl = services.settings.responses_max_age
+    return ConversationStore(services.records, services.responses, ttl)
 
 
 def not_found(response_id: str, param: str | None = None) -> NotFoundError:
@@ -65,6 +75,14 @@ async def _history(
         for stored in chain:
             history.extend((item, "previous_response_id") for item in stored.input)
             history.extend((item, "previous_response_id") for item in stored.response["output"])
+    if request.conversation:
+        conversations = conversation_store(services)
+        found = await conversations.items(scope, request.conversation) if conversations else None
+        if found is None:
+            raise NotFoundError(
+                f"Conversation with id '{request.conversation}' not found.", param="conversation"
+            )
+        history.extend((item, "conversation") for item in found)
     wanted = [
         str(item["id"])
         for item in request.input
@@ -109,27 +127,22 @@ async def prepare_responses(
     return ResponsesCall(request, prepared, ctx, echo_fields(request), scope, call.created)
 
 
-def with_ids(items: Sequence[Json], seed: str) -> list[Json]:
-    """Input items as stored and listed: each gets an id (OpenAI lists them with ids)."""
-    out: list[Json] = []
-    for n, item in enumerate(items):
-        if not item.get("id"):
-            prefix = ID_PREFIXES.get(str(item.get("type")), "item")
-            item = {**item, "id": f"{prefix}_{seed}in{n:03d}"}
-        out.append(item)
-    return out
-
-
 async def finish_call(
     rc: ResponsesCall, response: Json, builder: OutputBuilder, services: Services
 ) -> None:
     """Remember the turn for clients that drop the reasoning item; store the response."""
     memo = memo_from_views({0: builder.view})
     await remember(memo, rc.prepared.prefix, rc.prepared.model, services, rc.scope)
+    seed = rc.ctx.response_id.removeprefix("resp_")
+    inputs = with_ids(rc.request.input, seed)
     if rc.request.store and services.responses is not None:
-        seed = rc.ctx.response_id.removeprefix("resp_")
-        stored = StoredResponse(response, with_ids(rc.request.input, seed))
-        await services.responses.put(rc.scope, stored)
+        await services.responses.put(rc.scope, StoredResponse(response, inputs))
+    conversations = conversation_store(services)
+    if rc.request.conversation and conversations is not None:
+        # what this turn added, in order: the new input items, then the output items
+        await conversations.append(
+            rc.scope, rc.request.conversation, [*inputs, *response["output"]]
+        )
 
 
 async def complete_responses(

@@ -40,6 +40,20 @@ def responses_store_url(state_url: str) -> str:
     return state_url if state_url != MEMORY_URL else MEMORY_URL
 
 
+def split_images(scope: str, items: Iterable[Json]) -> tuple[list[Json], dict[str, bytes]]:
+    """Items with image results taken out, and the results as `g:<scope>:<item id>` values
+    ("<format>\\n<base64>": a copy, not a JSON encoding of megabytes)."""
+    kept: list[Json] = []
+    blobs: dict[str, bytes] = {}
+    for item in items:
+        if item.get("type") == "image_generation_call" and item.get("result") and item.get("id"):
+            fmt = str(item.get("output_format") or "")
+            blobs[f"g:{scope}:{item['id']}"] = f"{fmt}\n{item['result']}".encode("ascii")
+            item = {**item, "result": None}
+        kept.append(item)
+    return kept, blobs
+
+
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
     response: Json  # the response object, image results included
@@ -69,18 +83,14 @@ class ResponseStore:
 
     async def put(self, scope: str, stored: StoredResponse) -> None:
         response = stored.response
-        items: dict[str, bytes] = {}
-        output: list[Json] = []
-        for item in response.get("output") or []:
-            if item.get("type") == "image_generation_call" and item.get("result"):
-                fmt = str(item.get("output_format") or "")
-                # "<format>\n<base64>": a copy, not a JSON encoding of megabytes
-                items[f"g:{scope}:{item['id']}"] = f"{fmt}\n{item['result']}".encode("ascii")
-                item = {**item, "result": None}
-            output.append(item)
+        output, blobs = split_images(scope, response.get("output") or [])
         record = {"response": {**response, "output": output}, "input": stored.input}
-        items[f"r:{scope}:{response['id']}"] = orjson.dumps(record)
-        await self.store.put_many(items)
+        await self.store.put_many({**blobs, f"r:{scope}:{response['id']}": orjson.dumps(record)})
+
+    async def put_images(self, blobs: dict[str, bytes]) -> None:
+        """Image results split out by `split_images` (conversation items keep theirs here)."""
+        if blobs:
+            await self.store.put_many(blobs)
 
     async def get(self, scope: str, response_id: str) -> StoredResponse | None:
         raw = await self.store.get(f"r:{scope}:{response_id}")
@@ -88,16 +98,14 @@ class ResponseStore:
             return None
         record = orjson.loads(raw)
         response = record["response"]
-        ids = [
-            i["id"]
-            for i in response.get("output") or []
-            if i.get("type") == "image_generation_call"
-        ]
-        images = await self.images(scope, ids)
-        response["output"] = [
-            {**i, **images[i["id"]]} if i.get("id") in images else i for i in response["output"]
-        ]
+        response["output"] = await self.with_images(scope, response.get("output") or [])
         return StoredResponse(response, record.get("input") or [])
+
+    async def with_images(self, scope: str, items: list[Json]) -> list[Json]:
+        """`items` with each stored image_generation_call's result put back."""
+        ids = [i["id"] for i in items if i.get("type") == "image_generation_call" and "id" in i]
+        images = await self.images(scope, ids)
+        return [{**i, **images[i["id"]]} if i.get("id") in images else i for i in items]
 
     async def delete(self, scope: str, response_id: str) -> bool:
         if await self.get(scope, response_id) is None:

@@ -114,8 +114,8 @@ def _other_item(item: Json, kind: str, path: str) -> None:
         raise _fail("'summary' must be a list", f"{path}.summary")
 
 
-def _item(item: Any, i: int) -> Json:
-    path = f"input[{i}]"
+def _item(item: Any, i: int, field: str = "input") -> Json:
+    path = f"{field}[{i}]"
     if not isinstance(item, dict):
         raise _fail("each input item must be an object", path)
     kind = item.get("type")
@@ -144,6 +144,32 @@ def _input(raw: Any) -> list[Json]:
     if not isinstance(raw, list):
         raise _fail("'input' must be a string or a list of items", "input")
     return [_item(item, i) for i, item in enumerate(raw)]
+
+
+ID_PREFIXES: Final = {"message": "msg", "function_call_output": "fco", "function_call": "fc"}
+
+
+def with_ids(items: list[Json], seed: str) -> list[Json]:
+    """Items as stored and listed: each gets an id (OpenAI lists them with ids) and messages a
+    status (the Conversations API's Message requires one)."""
+    out: list[Json] = []
+    for n, item in enumerate(items):
+        if not item.get("id"):
+            prefix = ID_PREFIXES.get(str(item.get("type")), "item")
+            item = {**item, "id": f"{prefix}_{seed}in{n:03d}"}
+        if item.get("type") == "message" and not item.get("status"):
+            item = {**item, "status": "completed"}
+        out.append(item)
+    return out
+
+
+def conversation_items(raw: Any, field: str, seed: str) -> list[Json]:
+    """`items` of a Conversations API request: validated as input items, with ids."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _fail(f"'{field}' must be a list of items", field)
+    return with_ids([_item(item, i, field) for i, item in enumerate(raw)], seed)
 
 
 def _conversation(raw: Any) -> str | None:
