@@ -2,7 +2,8 @@
 
 Preference (issue #3): our own carrier (`extra_content.google.parts`, read in model_turn.py);
 Google's `extra_content.google.thought_signature` (message, tool calls, image items); OpenRouter
-`reasoning_details` (`reasoning.encrypted`); LiteLLM `provider_specific_fields`; Portkey
+`reasoning_details` (`reasoning.encrypted`); LiteLLM `provider_specific_fields` (its own
+`thought_signatures`, or our `extra_content` kept under it); Portkey
 `function.thought_signature`. Signatures are opaque strings, never decoded or re-encoded.
 """
 
@@ -16,12 +17,24 @@ Json = dict[str, Any]
 DUMMY_SIGNATURE: Final = "skip_thought_signature_validator"
 
 
-def google_signature(item: Any) -> str | None:
+def _google_of(holder: Any) -> Json | None:
+    extra = holder.get("extra_content") if isinstance(holder, dict) else None
+    google = extra.get("google") if isinstance(extra, dict) else None
+    return google if isinstance(google, dict) else None
+
+
+def google_extra(item: Any) -> Json | None:
+    """`extra_content.google` of a message, tool call or image item, where the client kept it:
+    at the top, as we sent it, or under `provider_specific_fields` (LiteLLM as a client keeps
+    every field it does not know there, and sends it back there)."""
     if not isinstance(item, dict):
         return None
-    extra = item.get("extra_content")
-    google = extra.get("google") if isinstance(extra, dict) else None
-    sig = google.get("thought_signature") if isinstance(google, dict) else None
+    return _google_of(item) or _google_of(item.get("provider_specific_fields"))
+
+
+def google_signature(item: Any) -> str | None:
+    google = google_extra(item)
+    sig = google.get("thought_signature") if google is not None else None
     return sig if isinstance(sig, str) and sig else None
 
 

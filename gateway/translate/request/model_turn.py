@@ -29,7 +29,12 @@ from gateway.translate.request.origin import (
 from gateway.translate.request.parts import image_url_part
 from gateway.translate.request.record_shows import record_shows
 from gateway.translate.request.resolved import Resolved
-from gateway.translate.signatures import LooseSignatures, google_signature, loose_signatures
+from gateway.translate.signatures import (
+    LooseSignatures,
+    google_extra,
+    google_signature,
+    loose_signatures,
+)
 from gateway.translate.turn_keys import turn_keys, visible_text
 from gateway.translate.turn_view import SIG, TurnView, ViewOptions
 
@@ -50,9 +55,8 @@ def _foreign(turn: ModelTurn) -> ModelTurn:
 
 
 def carrier_of(message: Json) -> list[Any] | None:
-    extra = message.get("extra_content")
-    google = extra.get("google") if isinstance(extra, dict) else None
-    parts = google.get("parts") if isinstance(google, dict) else None
+    google = google_extra(message)
+    parts = google.get("parts") if google is not None else None
     return parts if isinstance(parts, list) else None
 
 

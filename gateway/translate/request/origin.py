@@ -13,17 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from gateway.translate.signatures import DUMMY_SIGNATURE
-from gateway.translate.turn_view import GOOGLE, SIG
+from gateway.translate.signatures import DUMMY_SIGNATURE, google_extra
+from gateway.translate.turn_view import SIG
 
 Json = dict[str, Any]
 BACKEND: Final = "backend"
 
 
 def _tag(item: Any) -> str | None:
-    extra = item.get("extra_content") if isinstance(item, dict) else None
-    google = extra.get(GOOGLE) if isinstance(extra, dict) else None
-    tag = google.get(BACKEND) if isinstance(google, dict) else None
+    google = google_extra(item)
+    tag = google.get(BACKEND) if google is not None else None
     return tag if isinstance(tag, str) else None
 
 
