@@ -147,7 +147,10 @@ def _table(rows: list[Row]) -> str:
     for r in rows:
         added = "" if r.target == "direct" else f"{r.p50 - direct[r.scenario]:+.2f}"
         cpu = "" if r.cpu_ms is None else f"{r.cpu_ms:.2f}"
-        per_mb = "" if r.cpu_ms is None else f"{r.cpu_ms / (r.answer_bytes / 1e6):.2f}"
+        large = (
+            r.cpu_ms is not None and r.answer_bytes >= 1_000_000
+        )  # per MB only means a lot there
+        per_mb = f"{r.cpu_ms / (r.answer_bytes / 1e6):.2f}" if large and r.cpu_ms else ""
         lines.append(f"| {r.scenario} | {r.target} | {r.p50:.2f} | {added} | {cpu} | {per_mb} |")
     sizes = {r.scenario: r.answer_bytes for r in rows}
     lines.append("answer bytes (Gemini's): " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))

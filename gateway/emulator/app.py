@@ -35,7 +35,7 @@ from gateway.emulator.faults import (
 )
 from gateway.emulator.fields import field, objects
 from gateway.emulator.history import inspect_history
-from gateway.emulator.models import CATALOGUE, ModelInfo, find_model
+from gateway.emulator.models import CATALOGUE, ModelInfo, find_model, models_page
 from gateway.emulator.options import parse_generation_config, parse_tools
 from gateway.emulator.render import issued_turns, stream_chunks, unary_body
 from gateway.emulator.scenarios import Reply, compose_reply
@@ -161,7 +161,9 @@ async def _gemini(request: Request) -> Response:
             raise GeminiError(404, "Method not found.")
         _authenticate(record)
         if method == "models.list":
-            return json_response({"models": [m.resource() for m in CATALOGUE.values()]})
+            return json_response(
+                models_page(record.query.get("pageSize"), record.query.get("pageToken"))
+            )
         model = find_model(str(model_id))
         if model is None:
             method_name = "generateContent" if method == "models.get" else str(method)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from gateway.emulator.errors import invalid_argument
+
 GENERATION_METHODS: Final = (
     "generateContent",
     "countTokens",
@@ -143,3 +145,25 @@ CATALOGUE: Final[dict[str, ModelInfo]] = {
 
 def find_model(model_id: str) -> ModelInfo | None:
     return CATALOGUE.get(model_id.removeprefix("models/"))
+
+
+DEFAULT_PAGE_SIZE: Final = 50
+MAX_PAGE_SIZE: Final = 1000
+
+
+def models_page(page_size: str | None, page_token: str | None) -> dict[str, Any]:
+    """`models.list`: `pageSize` models (Google's default 50, at most 1000) from `pageToken` (an
+    offset here; opaque to clients), with `nextPageToken` while more remain."""
+    models = list(CATALOGUE.values())
+    try:
+        size = int(page_size) if page_size else DEFAULT_PAGE_SIZE
+        start = int(page_token) if page_token else 0
+    except ValueError:
+        start = -1
+    if start < 0 or start > len(models):
+        raise invalid_argument("Invalid pageSize or pageToken.")
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    page: dict[str, Any] = {"models": [m.resource() for m in models[start : start + size]]}
+    if start + size < len(models):
+        page["nextPageToken"] = str(start + size)
+    return page

@@ -4,7 +4,6 @@ own clients, Gemini's shape: routes/native.py)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +26,7 @@ async def list_models(request: Request) -> Response:
     models: list[dict[str, Any]] = []
     token = ""
     for _ in range(MAX_PAGES):
-        path = "models?pageSize=1000" + (f"&pageToken={quote(token)}" if token else "")
+        path = services.upstream.models_path(page_size="1000", page_token=token)
         page = await services.upstream.get_json(path, key)
         models.extend(m for m in page.get("models") or [] if isinstance(m, dict))
         token = str(page.get("nextPageToken") or "")
@@ -44,5 +43,5 @@ async def get_model(request: Request) -> Response:
     model_id = str(request.path_params["model_id"]).removeprefix("models/")
     if not model_id or "/" in model_id or ":" in model_id or ".." in model_id:
         raise InvalidRequestError("invalid model id", param="model")
-    model = await services.upstream.get_json(f"models/{quote(model_id)}", key)
+    model = await services.upstream.get_json(services.upstream.models_path(model_id), key)
     return json_response(to_openai_model(model))

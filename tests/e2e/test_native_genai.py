@@ -12,6 +12,7 @@ import pytest
 from google.genai import errors, types
 from PIL import Image
 
+from gateway.emulator.models import CATALOGUE
 from tests.e2e.fidelity_helpers import band_count
 from tests.e2e.native_stack import SERVER_KEY, NativeStack, native_stack
 
@@ -83,6 +84,11 @@ def test_models_list_and_get(stack: NativeStack, version: str) -> None:
     client = stack.client(version)
     names = [m.name for m in client.models.list(config={"page_size": 3})]
     assert f"models/{IMAGE_MODEL}" in names
+    assert len(names) == len(set(names)) == len(CATALOGUE)  # the SDK's pager went page by page
+    pages = [r.query for r in stack.emulator.requests if r.method == "models.list"]
+    assert len(pages) == -(-len(CATALOGUE) // 3)
+    assert pages[0] == {"pageSize": "3"}
+    assert pages[1] == {"pageSize": "3", "pageToken": "3"}
     model = client.models.get(model=IMAGE_MODEL)
     assert model.name == f"models/{IMAGE_MODEL}"
     assert model.display_name == "Nano Banana Pro"
