@@ -37,6 +37,7 @@ PATTERNS = (
 
 
 PUBLIC_URL = "https://gateway.example"
+POOL = 4  # Redis connections per gateway process
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,9 @@ def fleet_once(redis_server: Any) -> Iterator[Replicas]:
     if redis_server.proc is None:
         redis_server.start()
     redis_server.flush()
-    with replicas(redis_server.url, GATEWAY_STATE_TIMEOUT="0.5") as fleet:
+    with replicas(
+        redis_server.url, GATEWAY_STATE_TIMEOUT="0.5", GATEWAY_STATE_POOL_SIZE=str(POOL)
+    ) as fleet:
         yield fleet
 
 
@@ -179,3 +182,29 @@ async def test_a_stored_response_made_on_one_replica_chains_and_is_managed_on_th
     assert deleted.status_code == 200
     gone = httpx.get(f"{a.url}/v1/responses/{ids[2]}", headers=headers, timeout=10)
     assert gone.status_code == 404
+
+
+async def test_redis_connections_stay_within_processes_times_pool(
+    fleet: Replicas, redis_server: Any
+) -> None:
+    """60 concurrent requests over two processes: Redis never sees more than 2 x POOL
+    gateway connections (the pools wait for a free connection instead of growing)."""
+    import redis
+
+    client = fleet.openai()
+
+    async def one(k: int) -> None:
+        reply = await client.chat.completions.create(
+            model="gemini-3-pro-preview", messages=[{"role": "user", "content": f"hello {k}"}]
+        )
+        assert reply.choices[0].message.content
+
+    async with anyio.create_task_group() as tg:
+        for k in range(60):
+            tg.start_soon(one, k)
+    raw = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    try:
+        named = [c for c in raw.client_list() if c.get("name") == "gemini-gateway"]
+    finally:
+        raw.close()
+    assert 2 <= len(named) <= 2 * POOL
