@@ -305,6 +305,13 @@ class GeminiClient:
         except TimeoutError as exc:
             raise _deadline_error() from exc
         content_type = response.header("content-type") or "application/json; charset=UTF-8"
+        if method == "GET" and self.backend.vertex:  # Vertex's model shapes, as AI Studio's
+            try:
+                data = lifted_json.loads(b"".join(chunks))
+            except orjson.JSONDecodeError as exc:
+                raise UpstreamError("Vertex AI answered with a body that is not JSON") from exc
+            if isinstance(data, dict):
+                return [orjson.dumps(self.backend.fit_response(data))], content_type
         return chunks, content_type
 
     @asynccontextmanager
