@@ -61,6 +61,7 @@ from gateway.routes.responses import (
     get_response,
     list_input_items,
 )
+from gateway.serving.body_deadline import BodyDeadline
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
 from gateway.state.hosted_images import HostedImages
@@ -309,7 +310,7 @@ def build_app(
             fetcher,
             hosted,
             metrics_,
-            LargeBodyGate(settings.max_concurrent_large),
+            LargeBodyGate(settings.max_concurrent_large, park_seconds=settings.body_timeout),
             responses=responses,
             envelope_secret=await envelope_secret(responses, settings),
             records=state.records,
@@ -354,7 +355,10 @@ def build_app(
     ]
     if settings.metrics:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
-    middleware = [Middleware(RequestContextMiddleware, metrics=metrics_)]
+    middleware = [
+        Middleware(RequestContextMiddleware, metrics=metrics_),
+        Middleware(BodyDeadline, seconds=settings.body_timeout),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

@@ -73,6 +73,8 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "access_log": False,
         "timeout_graceful_shutdown": int(settings.drain_seconds),
         "server_header": False,
+        "timeout_keep_alive": settings.idle_timeout,
+        "limit_concurrency": settings.max_concurrency,
     }
     try:
         import uvloop  # noqa: F401
@@ -80,17 +82,20 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         options["loop"] = "uvloop"
     except ImportError:
         options["loop"] = "asyncio"
-    options["http"] = http_protocol()
+    options["http"] = http_protocol(settings.header_timeout)
     return options
 
 
-def http_protocol() -> Any:
-    """uvicorn's httptools protocol without its two body copies; h11 without httptools."""
+def http_protocol(header_timeout: float | None = None) -> Any:
+    """uvicorn's httptools protocol without its two body copies and with a header deadline;
+    h11 without httptools (uvicorn's own limits only: no header deadline)."""
     try:
-        from gateway.http_protocol import LeanBodyHttpToolsProtocol
+        from gateway.http_protocol import LeanBodyHttpToolsProtocol, with_header_timeout
     except ImportError:
         return "h11"
-    return LeanBodyHttpToolsProtocol
+    if header_timeout is None:
+        return LeanBodyHttpToolsProtocol
+    return with_header_timeout(header_timeout)
 
 
 def _serve_flags(args: argparse.Namespace) -> dict[str, Any]:

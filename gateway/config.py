@@ -53,6 +53,15 @@ class Settings:
     client_keys: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 100 * 1024 * 1024
+    # Client connections (gateway/http_protocol.py, serving/body_deadline.py). Headers must be
+    # complete this long after a connection opens or a request begins; a body may go silent
+    # this long; an idle keep-alive connection closes after idle_timeout (above the 5 s after
+    # which the OpenAI SDKs' pools drop one, so a reused connection is rarely closed under a
+    # client); beyond max_concurrency connections or requests, new requests get a 503.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    idle_timeout: int = 10
+    max_concurrency: int = 1024
     # Bodies of 1 MiB or more read and parsed at once; uploads slower than a quarter second read
     # on without a place (serving/body_gate.py). One measured least CPU and memory on one core.
     max_concurrent_large: int = 1
@@ -151,6 +160,10 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_CORS_ORIGINS": ("cors_origins", _csv),
     "GATEWAY_MAX_BODY_BYTES": ("max_body_bytes", int),
     "GATEWAY_MAX_CONCURRENT_LARGE": ("max_concurrent_large", int),
+    "GATEWAY_HEADER_TIMEOUT": ("header_timeout", float),
+    "GATEWAY_BODY_TIMEOUT": ("body_timeout", float),
+    "GATEWAY_IDLE_TIMEOUT": ("idle_timeout", int),
+    "GATEWAY_MAX_CONCURRENCY": ("max_concurrency", int),
     "GATEWAY_IMAGE_MARKDOWN": ("image_markdown", _bool),
     "GATEWAY_THOUGHT_IMAGES": ("thought_images", _bool),
     "GATEWAY_EMBEDDINGS_MAX_INPUTS": ("embeddings_max_inputs", int),
@@ -271,6 +284,12 @@ def _check(settings: Settings) -> None:
         raise ValueError("GATEWAY_EMBEDDINGS_MAX_INPUTS must be at least 1")
     if settings.max_concurrent_large < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
+    if min(settings.header_timeout, settings.body_timeout, settings.idle_timeout) <= 0:
+        raise ValueError(
+            "GATEWAY_HEADER_TIMEOUT, GATEWAY_BODY_TIMEOUT and GATEWAY_IDLE_TIMEOUT must be positive"
+        )
+    if settings.max_concurrency < 1:
+        raise ValueError("GATEWAY_MAX_CONCURRENCY must be at least 1")
     if (
         settings.client_keys
         and not settings.api_keys

@@ -10,6 +10,7 @@
     ├── PermissionDeniedError          403 permission_error
     ├── NotFoundError                  404 invalid_request_error / not_found
     ├── MethodNotAllowedError          405 invalid_request_error / method_not_allowed
+    ├── RequestTimeoutError            408 invalid_request_error / request_timeout (slow body)
     ├── ClientClosedError              499 invalid_request_error / client_closed (nobody reads it)
     ├── RateLimitError                 429 rate_limit_error / rate_limit_exceeded (retry_after)
     │   └── InsufficientQuotaError     429 insufficient_quota (no retry)
@@ -18,7 +19,8 @@
     │   ├── UpstreamTimeoutError       504 server_error / upstream_timeout
     │   └── UpstreamConnectError       502 server_error / upstream_unreachable
     ├── ShuttingDownError              503 server_error / server_shutting_down
-    └── StateUnavailableError          503 server_error / state_unavailable (Redis down/slow)
+    ├── StateUnavailableError          503 server_error / state_unavailable (Redis down/slow)
+    └── ServerBusyError                503 server_error / server_busy (retry_after)
 
 Gemini's own 4xx errors keep their status (design.md): `from_status` picks the class.
 One renderer (`to_envelope`) feeds both the JSON error response and the final SSE error event.
@@ -110,6 +112,12 @@ class MethodNotAllowedError(GatewayError):
     default_code = "method_not_allowed"
 
 
+class RequestTimeoutError(GatewayError):
+    status_code = 408
+    error_type = "invalid_request_error"
+    default_code = "request_timeout"
+
+
 class ClientClosedError(GatewayError):
     """The client left before the request was read; the status only reaches logs and metrics."""
 
@@ -168,6 +176,12 @@ class StateUnavailableError(GatewayError):
     status_code = 503
     error_type = "server_error"
     default_code = "state_unavailable"
+
+
+class ServerBusyError(GatewayError):
+    status_code = 503
+    error_type = "server_error"
+    default_code = "server_busy"
 
 
 _BY_STATUS: dict[int, type[GatewayError]] = {

@@ -43,7 +43,11 @@ def _too_large(limit: int) -> RequestTooLargeError:
     return RequestTooLargeError(f"request body exceeds the {limit // (1024 * 1024)} MiB limit")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(
+    request: Request, limit: int, may_read: Callable[[], Awaitable[None]] | None = None
+) -> bytes:
+    """`may_read` is awaited before each read after the first (the large-body gate parks a slow
+    upload there)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -55,6 +59,8 @@ async def read_body(request: Request, limit: int) -> bytes:
             if size > limit:
                 raise _too_large(limit)
             chunks.append(chunk)
+            if may_read is not None:
+                await may_read()
     except ClientDisconnect as exc:
         raise ClientClosedError("the client closed the connection") from exc
     return b"".join(chunks)
@@ -82,7 +88,7 @@ async def read_parsed(
     if gate is None or not declared.isdigit() or int(declared) < LARGE_BODY_BYTES:
         return parse(await _read_json_body(request, limit))
     async with gate.place() as place:
-        body = await _read_json_body(request, limit)
+        body = await _read_json_body(request, limit, place.may_read)
         await place.back()
         return parse(body)
 
@@ -100,11 +106,13 @@ def is_json_media_type(media: str) -> bool:
     return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
-async def _read_json_body(request: Request, limit: int) -> bytes:
+async def _read_json_body(
+    request: Request, limit: int, may_read: Callable[[], Awaitable[None]] | None = None
+) -> bytes:
     media = media_type(request, "application/json")  # no content type: many non-browser clients
     if not is_json_media_type(media):
         raise UnsupportedMediaTypeError(f"expected an application/json body, got {media[:100]!r}")
-    return await read_body(request, limit)
+    return await read_body(request, limit, may_read)
 
 
 def _parse_json(body: bytes, spans: lifted_json.Spans | None) -> Any:

@@ -1,5 +1,5 @@
 """Large bodies are read only with a place under the gate; small ones never wait for it; slow
-uploads give their place up, but never more of them than the cap allows."""
+uploads give their place up, even while stalled; no more of them read on than the cap allows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from starlette.requests import Request
 
 from gateway.config import load_settings
-from gateway.errors import InvalidRequestError, RequestTooLargeError
+from gateway.errors import InvalidRequestError, RequestTooLargeError, ServerBusyError
 from gateway.routes.common import LARGE_BODY_BYTES, read_json
 from gateway.serving.body_gate import LargeBodyGate, Place
 from tests.conftest import make_settings, running_app
@@ -90,32 +90,103 @@ async def test_a_slow_upload_gives_its_place_up_and_takes_one_back_to_parse():
     await half_sent.wait()  # the slow upload took the only place before it began to send
     fast = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 10)
     assert fast["text"] == "x" * LARGE_BODY_BYTES  # ...and gave it up for being slow
-    assert gate.placeless == 1 and not slow.done()
+    assert gate.placeless == 0 and not slow.done()  # stalled in a read: it holds nothing
     resume.set()
     assert (await slow)["text"] == "x" * LARGE_BODY_BYTES
     assert not gate.full and gate.placeless == 0
 
 
-async def test_no_more_bodies_go_without_a_place_than_the_cap_allows():
+def paced_request(body: bytes, waits: list[asyncio.Event], pulled: list[int]) -> Request:
+    """`body` in len(waits) + 1 pieces: the first at once, each later one once its event is
+    set; `pulled` counts the pieces handed over."""
+    size = -(-len(body) // (len(waits) + 1))
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+
+    async def receive() -> dict[str, object]:
+        n = len(pulled)
+        if n:
+            await waits[n - 1].wait()
+        pulled.append(n)
+        return {"type": "http.request", "body": pieces[n], "more_body": n + 1 < len(pieces)}
+
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+
+async def test_stalled_uploads_never_hold_the_place_an_honest_body_needs():
+    """The black-box probe: twelve uploads announce large bodies and stall. Nine of them held
+    the gate for good (the cap of placeless readers was full, so the ninth kept its place);
+    now each gives its place up while stalled, and an honest large body is read meanwhile."""
+    gate = LargeBodyGate(1, slow_seconds=0.05, placeless_cap=8)
+    never = asyncio.Event()
+    sent = [asyncio.Event() for _ in range(12)]
+    stalled = [
+        asyncio.create_task(read_json(stalled_request(BIG, never, s), 2 * len(BIG), gate))
+        for s in sent
+    ]
+    for half_sent in sent:
+        await asyncio.wait_for(half_sent.wait(), 10)
+    honest = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 10)
+    assert honest["text"] == "x" * LARGE_BODY_BYTES
+    assert not any(task.done() for task in stalled)
+    for task in stalled:
+        task.cancel()
+    await asyncio.gather(*stalled, return_exceptions=True)
+    assert not gate.full and gate.placeless == 0 and gate.parked == 0
+
+
+async def test_beyond_the_cap_a_slow_upload_is_parked_unread_until_a_slot_frees():
     gate = LargeBodyGate(1, slow_seconds=0.05, placeless_cap=1)
-    resume = asyncio.Event()
-    first = asyncio.create_task(read_json(stalled_request(BIG, resume), 2 * len(BIG), gate))
-    await until(lambda: gate.placeless == 1)  # first has given its place up
-    second_sent = asyncio.Event()
-    second = asyncio.create_task(
-        read_json(stalled_request(BIG, resume, second_sent), 2 * len(BIG), gate)
+    go_a, end_a, go_b, end_b = (asyncio.Event() for _ in range(4))
+    pulled_a: list[int] = []
+    pulled_b: list[int] = []
+    first = asyncio.create_task(
+        read_json(paced_request(BIG, [go_a, end_a], pulled_a), 2 * len(BIG), gate)
     )
-    await second_sent.wait()
-    await asyncio.sleep(0.2)  # second is slow too (4x slow_seconds), but the slot is taken
-    assert gate.placeless == 1 and gate.full
-    pulls: list[int] = []
-    third = asyncio.create_task(read_json(request_with(BIG, pulls), 2 * len(BIG), gate))
+    await until(lambda: len(pulled_a) == 1 and not gate.full)  # slow: its place went back
+    go_a.set()
+    await until(lambda: gate.placeless == 1)  # reads on with the only placeless slot
+    second = asyncio.create_task(
+        read_json(paced_request(BIG, [go_b, end_b], pulled_b), 2 * len(BIG), gate)
+    )
+    await until(lambda: len(pulled_b) == 1 and not gate.full)
+    go_b.set()
+    await until(lambda: gate.parked == 1)
+    assert len(pulled_b) == 2  # its second piece came in; the third is not read while parked
+    third = await asyncio.wait_for(read_json(request_with(BIG, []), 2 * len(BIG), gate), 10)
+    assert third["text"] == "x" * LARGE_BODY_BYTES  # the place stayed free for it
+    end_b.set()
     await asyncio.sleep(0.05)
-    assert pulls == []  # waits unread: at most two bodies in memory with one place
-    resume.set()
-    for reading in (first, second, third):
-        assert (await asyncio.wait_for(reading, 2))["text"] == "x" * LARGE_BODY_BYTES
-    assert not gate.full and gate.placeless == 0
+    assert len(pulled_b) == 2 and gate.parked == 1
+    end_a.set()
+    for reading in (first, second):
+        assert (await asyncio.wait_for(reading, 10))["text"] == "x" * LARGE_BODY_BYTES
+    assert pulled_b == [0, 1, 2]
+    assert not gate.full and gate.placeless == 0 and gate.parked == 0
+
+
+async def test_a_body_parked_too_long_is_a_503_to_retry():
+    gate = LargeBodyGate(1, slow_seconds=0.05, placeless_cap=1, park_seconds=0.1)
+    go_a, go_b, never = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    pulled_a: list[int] = []
+    pulled_b: list[int] = []
+    first = asyncio.create_task(
+        read_json(paced_request(BIG, [go_a, never], pulled_a), 2 * len(BIG), gate)
+    )
+    await until(lambda: len(pulled_a) == 1 and not gate.full)
+    go_a.set()
+    await until(lambda: gate.placeless == 1)
+    second = asyncio.create_task(
+        read_json(paced_request(BIG, [go_b, never], pulled_b), 2 * len(BIG), gate)
+    )
+    await until(lambda: len(pulled_b) == 1 and not gate.full)
+    go_b.set()
+    with pytest.raises(ServerBusyError) as refused:
+        await asyncio.wait_for(second, 10)
+    assert refused.value.status == 503 and refused.value.headers()["retry-after"] == "1"
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    assert not gate.full and gate.placeless == 0 and gate.parked == 0
 
 
 async def test_the_place_comes_back_when_reading_fails_or_is_cancelled():
@@ -128,7 +199,7 @@ async def test_the_place_comes_back_when_reading_fails_or_is_cancelled():
     stalled = asyncio.create_task(
         read_json(stalled_request(BIG, asyncio.Event()), 2 * len(BIG), gate)
     )
-    await until(lambda: gate.placeless == 1)
+    await until(lambda: not gate.full)
     stalled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await stalled
