@@ -122,9 +122,7 @@ def check_workers(settings: Settings) -> None:
 def _app_for(settings: Settings) -> Starlette:
     transport = None
     if settings.upstream == "emulator":
-        from gateway.emulator.app import build_emulator_app
-
-        transport = httpx.ASGITransport(app=build_emulator_app())
+        transport = emulator_transport()
         kind = "Vertex AI paths, tokens from its metadata server" if settings.vertex else "no key"
         log.info("serving on the built-in emulator (%s): no network", kind)
     return build_app(settings, upstream_transport=transport, auth_transport=transport)
@@ -155,6 +153,15 @@ def run_worker(config: str | None, flags: dict[str, Any], sock: socket.socket) -
     app = _app_for(settings)
     heap.keep_large_blocks()
     DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run(sockets=[sock])
+
+
+def emulator_transport() -> httpx.ASGITransport:
+    """The emulator in-process, recording nothing: the request log (every body, images and
+    all, for tests to inspect) cannot be read through the gateway, and under load it held
+    ~300 MB for good (measured: 300 requests with a 1 MB image, 41 MB -> 338 MB; 64 MB without)."""
+    from gateway.emulator.app import build_emulator_app
+
+    return httpx.ASGITransport(app=build_emulator_app(max_recorded=0))
 
 
 class DrainingServer(uvicorn.Server):

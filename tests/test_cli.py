@@ -96,3 +96,36 @@ def test_bad_config_exits_with_status_2(tmp_path, capsys):
     bad.write_text("[server]\nnot_an_option = 1\n")
     assert main(["serve", "--config", str(bad)]) == 2
     assert "not_an_option" in capsys.readouterr().err
+
+
+@pytest.mark.anyio
+async def test_the_served_emulator_keeps_no_request_bodies():
+    """`serve --emulator` under load grew from 44 MB to ~500 MB and stayed: the emulator kept
+    its last 200 requests, image bodies and all, for tests that cannot reach it through the
+    gateway. The CLI's emulator records nothing; memory stays flat however many images pass."""
+    from gateway.app import build_app
+    from gateway.cli import emulator_transport
+    from tests.conftest import make_settings
+
+    transport = emulator_transport()
+    emulator = transport.app.state.emulator  # type: ignore[attr-defined]
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(200_000)).decode()
+    message = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "describe"},
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}},
+        ],
+    }
+    app = build_app(make_settings(), upstream_transport=transport)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http,
+    ):
+        for _ in range(3):
+            answer = await http.post(
+                "/v1/chat/completions",
+                json={"model": "gemini-2.5-flash", "messages": [message]},
+            )
+            assert answer.status_code == 200
+    assert emulator.requests == [] and emulator.issued == []
