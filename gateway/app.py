@@ -72,7 +72,8 @@ from gateway.upstream.client import GeminiClient
 
 log = logging.getLogger("gateway.access")
 _SAFE_REQUEST_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-# After this much traffic, and once no request has started for IDLE_TRIM_SECONDS, garbage in
+# After this much traffic (client bodies and Gemini's answers: a 502 for an oversized answer sends
+# little but read much), and once no request has started for IDLE_TRIM_SECONDS, garbage in
 # reference cycles is collected and freed memory goes back to the OS: otherwise multi-MB image
 # buffers wait for a rare full collection, and glibc keeps the freed ones in its heap.
 TRIM_AFTER_BYTES = 16 * 1024 * 1024
@@ -140,7 +141,8 @@ class RequestContextMiddleware:
             self._active -= 1
             self._log(scope, request_id, traffic)
             request_id_var.reset(token)
-            self._untrimmed += traffic.bytes_in + traffic.bytes_out
+            upstream = getattr(getattr(scope["state"].get("call"), "stats", None), "received", 0)
+            self._untrimmed += traffic.bytes_in + traffic.bytes_out + upstream
             if self._untrimmed >= TRIM_AFTER_BYTES and not self._trim_pending:
                 self._trim_pending = True
                 asyncio.get_running_loop().call_later(IDLE_TRIM_SECONDS, self._trim_when_idle)

@@ -40,6 +40,9 @@ class Settings:
     retry_max_wait: float = 5.0
     keepalive_interval: float = 15.0
     max_connections: int = 256
+    # One upstream answer (a unary body, or one stream event) may occupy at most this much:
+    # a 4K image is ~30 MB of base64, so two fit; beyond, a 502 instead of gigabytes held.
+    upstream_max_bytes: int = 64 * 1024 * 1024
     # Vertex AI (README "Vertex AI"; gateway/upstream/vertex*.py)
     use_vertexai: bool = False  # GOOGLE_GENAI_USE_VERTEXAI, like google-genai
     vertex_project: str = ""  # empty: the project of the Application Default Credentials
@@ -156,6 +159,7 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_RETRY_MAX_WAIT": ("retry_max_wait", float),
     "GATEWAY_KEEPALIVE_INTERVAL": ("keepalive_interval", float),
     "GATEWAY_MAX_CONNECTIONS": ("max_connections", int),
+    "GATEWAY_UPSTREAM_MAX_BYTES": ("upstream_max_bytes", int),
     "GATEWAY_API_KEYS": ("client_keys", _csv),
     "GATEWAY_CORS_ORIGINS": ("cors_origins", _csv),
     "GATEWAY_MAX_BODY_BYTES": ("max_body_bytes", int),
@@ -265,6 +269,20 @@ def load_settings(
     return settings
 
 
+def _check_limits(settings: Settings) -> None:
+    """Connection and size limits: a zero would refuse everything (or nothing)."""
+    if settings.max_concurrent_large < 1:
+        raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
+    if min(settings.header_timeout, settings.body_timeout, settings.idle_timeout) <= 0:
+        raise ValueError(
+            "GATEWAY_HEADER_TIMEOUT, GATEWAY_BODY_TIMEOUT and GATEWAY_IDLE_TIMEOUT must be positive"
+        )
+    if settings.upstream_max_bytes < 1024 * 1024:
+        raise ValueError("GATEWAY_UPSTREAM_MAX_BYTES must be at least 1 MiB")
+    if settings.max_concurrency < 1:
+        raise ValueError("GATEWAY_MAX_CONCURRENCY must be at least 1")
+
+
 def _check(settings: Settings) -> None:
     if settings.upstream not in {"gemini", "vertex", "emulator"}:
         raise ValueError("upstream must be 'gemini', 'vertex' or 'emulator'")
@@ -282,14 +300,7 @@ def _check(settings: Settings) -> None:
         raise ValueError("history_keep_turns and history_max_tokens must not be negative")
     if settings.embeddings_max_inputs < 1:
         raise ValueError("GATEWAY_EMBEDDINGS_MAX_INPUTS must be at least 1")
-    if settings.max_concurrent_large < 1:
-        raise ValueError("GATEWAY_MAX_CONCURRENT_LARGE must be at least 1")
-    if min(settings.header_timeout, settings.body_timeout, settings.idle_timeout) <= 0:
-        raise ValueError(
-            "GATEWAY_HEADER_TIMEOUT, GATEWAY_BODY_TIMEOUT and GATEWAY_IDLE_TIMEOUT must be positive"
-        )
-    if settings.max_concurrency < 1:
-        raise ValueError("GATEWAY_MAX_CONCURRENCY must be at least 1")
+    _check_limits(settings)
     if (
         settings.client_keys
         and not settings.api_keys

@@ -25,7 +25,7 @@ from gateway.translate.backend_body import for_backend
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
-from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
+from gateway.upstream.decode import SSEDecoder
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
 from gateway.upstream.wire import WireResponse, open_wire
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.upstream")
 body_log = logging.getLogger("gateway.bodies")
 MAX_ERROR_BODY = 64 * 1024
-MAX_JSON_BODY = MAX_EVENT_BYTES
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -47,6 +46,7 @@ class CallStats:
     attempts: int = 0
     retries: int = 0
     upstream_ms: float = 0.0
+    received: int = 0  # bytes of Gemini's answers read: a large read is worth a memory trim
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,7 +172,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
-                    raw = await _read_capped(response, MAX_JSON_BODY)
+                    raw = await _read_capped(response, self.settings.upstream_max_bytes, stats)
                 finally:
                     await response.close()
         except TimeoutError as exc:
@@ -221,15 +221,21 @@ class GeminiClient:
         except TimeoutError as exc:
             raise _deadline_error() from exc
         try:
-            yield self._events(response)
+            yield self._events(response, stats)
         finally:
             await response.close()
 
-    async def _events(self, response: WireResponse) -> AsyncIterator[dict[str, Any]]:
-        """The body's format is sniffed, not trusted from the content type: proxies relabel."""
+    async def _events(
+        self, response: WireResponse, stats: CallStats
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The body's format is sniffed, not trusted from the content type: proxies relabel.
+        Events are decoded as they arrive; one event (or a whole non-SSE body) may not exceed
+        `upstream_max_bytes`."""
+        limit = self.settings.upstream_max_bytes
         chunks = response.chunks()
         head = b""
         async for chunk in chunks:
+            stats.received += len(chunk)
             head += chunk
             if head.strip() or len(head) > MAX_ERROR_BODY:
                 break
@@ -240,13 +246,14 @@ class GeminiClient:
                 f"Gemini answered a stream with an HTML page ({content_type or 'no type'})"
             )
         if lead in (b"[", b"{"):
-            for event in await self._json_events(head, chunks):
+            for event in await self._json_events(head, chunks, limit, stats):
                 yield self._event(event)
             return
-        decoder = SSEDecoder()
+        decoder = SSEDecoder(limit)
         for event in decoder.feed(head):
             yield self._event(event)
         async for chunk in chunks:
+            stats.received += len(chunk)
             for event in decoder.feed(chunk):
                 yield self._event(event)
         for event in decoder.close():
@@ -259,13 +266,16 @@ class GeminiClient:
         return checked
 
     @staticmethod
-    async def _json_events(head: bytes, chunks: AsyncIterator[bytes]) -> list[Any]:
+    async def _json_events(
+        head: bytes, chunks: AsyncIterator[bytes], limit: int, stats: CallStats
+    ) -> list[Any]:
         """A proxy or the non-SSE form: one JSON array (or object) for the whole stream."""
         raw = bytearray(head)
         async for chunk in chunks:
+            stats.received += len(chunk)
             raw += chunk
-            if len(raw) > MAX_JSON_BODY:
-                raise UpstreamError("Gemini's stream body exceeds the size limit")
+            if len(raw) > limit:
+                raise _too_large(limit)
         try:
             data = lifted_json.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -299,7 +309,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
-                    chunks = await _chunks_capped(response, MAX_JSON_BODY)
+                    chunks = await _chunks_capped(response, self.settings.upstream_max_bytes, stats)
                 finally:
                     await response.close()
         except TimeoutError as exc:
@@ -338,20 +348,32 @@ class GeminiClient:
         return await self._read_json("POST", path, key, body, CallStats())
 
 
-async def _chunks_capped(response: WireResponse, limit: int) -> list[bytes]:
+def _too_large(limit: int) -> UpstreamError:
+    return UpstreamError(
+        f"Gemini's answer exceeds the gateway's limit of {limit // (1024 * 1024)} MiB "
+        "(GATEWAY_UPSTREAM_MAX_BYTES)"
+    )
+
+
+async def _chunks_capped(response: WireResponse, limit: int, stats: CallStats) -> list[bytes]:
+    """A declared length over the limit is refused before a byte is read."""
+    declared = response.header("content-length") or ""
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.chunks():
-        chunks.append(chunk)
         size += len(chunk)
+        stats.received += len(chunk)
         if size > limit:
-            raise UpstreamError("Gemini's answer exceeds the size limit")
+            raise _too_large(limit)
+        chunks.append(chunk)
     return chunks
 
 
-async def _read_capped(response: WireResponse, limit: int) -> bytes:
+async def _read_capped(response: WireResponse, limit: int, stats: CallStats) -> bytes:
     """Chunks joined once: growing one buffer chunk by chunk copied a 3 MB answer ~3 times."""
-    chunks = await _chunks_capped(response, limit)
+    chunks = await _chunks_capped(response, limit, stats)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

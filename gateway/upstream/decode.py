@@ -17,7 +17,7 @@ import orjson
 from gateway.errors import UpstreamError
 from gateway.translate import lifted_json
 
-MAX_EVENT_BYTES = 256 * 1024 * 1024
+MAX_EVENT_BYTES = 64 * 1024 * 1024  # the default of GATEWAY_UPSTREAM_MAX_BYTES
 
 
 class SSEDecoder:
@@ -36,7 +36,9 @@ class SSEDecoder:
             if idx < 0:
                 self._scan_from = len(self._buffer)
                 if self._event_bytes + len(self._buffer) > self.max_event_bytes:
-                    raise UpstreamError("Gemini stream event exceeds the size limit")
+                    raise UpstreamError(
+                        "Gemini stream event exceeds the size limit (GATEWAY_UPSTREAM_MAX_BYTES)"
+                    )
                 return
             line = bytes(self._buffer[:idx])
             del self._buffer[: idx + 1]
@@ -55,7 +57,9 @@ class SSEDecoder:
             self._data.append(payload)
             self._event_bytes += len(payload)
             if self._event_bytes > self.max_event_bytes:
-                raise UpstreamError("Gemini stream event exceeds the size limit")
+                raise UpstreamError(
+                    "Gemini stream event exceeds the size limit (GATEWAY_UPSTREAM_MAX_BYTES)"
+                )
         # comments (`:`), `event:`, `id:` and `retry:` lines carry nothing for us
         return None
 
