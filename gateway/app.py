@@ -64,6 +64,7 @@ from gateway.routes.responses import (
 from gateway.serving.body_deadline import BodyDeadline
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
+from gateway.serving.drain import DrainGuard
 from gateway.state.hosted_images import HostedImages
 from gateway.state.open_state import StateOptions, open_state
 from gateway.state.responses import ResponseStore
@@ -360,6 +361,7 @@ def build_app(
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics_),
         Middleware(BodyDeadline, seconds=settings.body_timeout),
+        Middleware(DrainGuard),
     ]
     if settings.cors_origins:
         middleware.append(

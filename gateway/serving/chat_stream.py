@@ -10,6 +10,7 @@ closes the upstream connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from gateway.errors import GatewayError, ShuttingDownError, UpstreamError, to_en
 from gateway.logs import log_body
 from gateway.serving.chat import Prepared, prepare, response_context
 from gateway.serving.context import CallContext, OwnedBody, Services
+from gateway.serving.drain import SHUTTING_DOWN
 from gateway.serving.resolve import remember
 from gateway.translate.response.stream import ChunkTranslator
 
@@ -31,6 +33,7 @@ body_log = logging.getLogger("gateway.bodies")
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keep-alive\n\n"
 _END = object()
+_DRAINED = object()  # put in the queue at the drain deadline, to wake a waiting writer
 READER_CLOSE_TIMEOUT = 5.0  # closing a socket takes microseconds; this only bounds a bug
 
 
@@ -51,6 +54,13 @@ class ChatStream:
         self.first: Any = None
         self.prepared: Prepared | None = None
         self.started = 0.0
+        self._forget_drain = services.drain.on_expiry(self._drained)
+
+    def _drained(self) -> None:
+        """The drain deadline passed: wake the writer wherever it waits (a full queue means
+        it is not waiting, and it checks `drain.expired` before it waits again)."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(_DRAINED)
 
     async def start(self, owned: OwnedBody) -> None:
         """Prepare and wait for the first event; raises GatewayError for an HTTP error reply."""
@@ -68,6 +78,8 @@ class ChatStream:
             self.first = None  # still thinking: commit to 200 and keep the connection alive
         if self.first is _END:
             self.first = UpstreamError("Gemini's stream ended without any event")
+        elif self.first is _DRAINED:
+            self.first = ShuttingDownError(SHUTTING_DOWN)
         if isinstance(self.first, GatewayError):
             await self.aclose()
             raise self.first
@@ -92,6 +104,7 @@ class ChatStream:
         Awaiting the task itself would forward every cancellation our caller receives (Starlette
         cancels level-triggered, over and over) into the reader's cleanup, which then never
         closes the socket: the connection would stay open and leak from the pool."""
+        self._forget_drain()
         reader = self.reader
         if reader is None or reader.done():
             return
@@ -109,9 +122,10 @@ class ChatStream:
             return self.queue.get_nowait()
         except asyncio.QueueEmpty:
             pass
-        left = self.services.drain.remaining()
-        if left is not None and left <= 0:
-            raise ShuttingDownError("the gateway is shutting down; send the request again")
+        drain = self.services.drain
+        left = drain.remaining()
+        if drain.expired or (left is not None and left <= 0):
+            raise ShuttingDownError(SHUTTING_DOWN)
         try:
             async with asyncio.timeout(interval if left is None else min(interval, left)):
                 return await self.queue.get()
@@ -127,7 +141,7 @@ class ChatStream:
                 item = self.queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
-            if item is _END or isinstance(item, GatewayError):
+            if item is _END or item is _DRAINED or isinstance(item, GatewayError):
                 self.first = item  # handled by the main loop, in order
                 break
             frames.extend(self._sse(chunk) for chunk in translator.feed(item))
@@ -146,6 +160,8 @@ class ChatStream:
                     continue
                 if item is _END:
                     break
+                if item is _DRAINED:
+                    raise ShuttingDownError(SHUTTING_DOWN)
                 if isinstance(item, GatewayError):
                     raise item
                 if translator is None:

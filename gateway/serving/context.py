@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,7 @@ from gateway.config import Settings
 from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
+from gateway.serving.drain import Drain
 from gateway.state.hosted_images import HostedImages
 from gateway.state.records import RecordStore
 from gateway.state.responses import ResponseStore
@@ -35,23 +35,6 @@ class Services:
     envelope_secret: bytes = b""  # signs the Responses API's reasoning envelopes
     # Stored responses and conversations (state/records.py); same backend as `turns`.
     records: RecordStore | None = None
-
-
-class Drain:
-    """Set when the server starts a graceful shutdown: streams still running at the deadline
-    end with a `server_shutting_down` event and [DONE] instead of being cut mid-body."""
-
-    __slots__ = ("deadline",)
-
-    def __init__(self) -> None:
-        self.deadline: float | None = None
-
-    def begin(self, seconds: float) -> None:
-        if self.deadline is None:
-            self.deadline = time.monotonic() + max(seconds, 0.0)
-
-    def remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 @dataclass(slots=True)
