@@ -75,10 +75,10 @@ async def fake_gemini(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 async def huge_answer(writer: asyncio.StreamWriter) -> None:
-    """2 GB of one JSON answer whose text never ends, made on the fly (never held here)."""
-    writer.write(
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
-        b"content-length: %d\r\n\r\n" % HUGE_ANSWER
+    """2 GB of one JSON answer whose text never ends, made on the fly (never held here), with
+    no declared length (a declared one is refused unread)."""
+    writer.write(  # no length: the body runs until the connection closes
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
     )
     opening = b'{"candidates":[{"content":{"role":"model","parts":[{"text":"'
     writer.write(opening)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import anyio
+import anyio.to_thread
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -90,7 +91,9 @@ async def read_parsed(
     async with gate.place() as place:
         body = await _read_json_body(request, limit, place.may_read)
         await place.back()
-        return parse(body)
+        # Parsing and checking megabytes is CPU work: on a worker thread the loop keeps
+        # serving (a 3 MB body of 100,000 messages held /healthz for seconds on the loop).
+        return await anyio.to_thread.run_sync(parse, body)
 
 
 def media_type(request: Request, default: str = "") -> str:
@@ -138,14 +141,21 @@ def _parse_json(body: bytes, spans: lifted_json.Spans | None) -> Any:
 
 
 def nesting_exceeds(data: Any, limit: int) -> bool:
-    """Iterative, so a deep body cannot exhaust the stack here; strings are never walked."""
-    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
-    while stack:
-        node, depth = stack.pop()
+    """Iterative, so a deep body cannot exhaust the stack here; strings are never walked.
+    Level by level, with no tuple per node: 100,000 messages took 0.62 s walked node by node
+    with their depths, 0.26 s so."""
+    level = [data] if isinstance(data, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+        below: list[Any] = []
+        for node in level:
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level = below
     return False
 
 

@@ -220,3 +220,24 @@ async def test_the_number_of_places_comes_from_the_settings():
     assert load_settings({"GATEWAY_MAX_CONCURRENT_LARGE": "2"}).max_concurrent_large == 2
     with pytest.raises(ValueError, match="at least 1"):
         load_settings({"GATEWAY_MAX_CONCURRENT_LARGE": "0"})
+
+
+async def test_a_large_body_is_parsed_off_the_event_loop(monkeypatch):
+    """Parsing and depth-checking megabytes (100,000 messages: 3 MB) held every other request,
+    /healthz included, for seconds; a large body is parsed on a worker thread."""
+    import threading
+
+    from gateway.routes import common
+
+    threads: list[bool] = []
+    parse = common._parse_json
+
+    def recording(body: bytes, spans: object) -> object:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return parse(body, spans)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common, "_parse_json", recording)
+    gate = LargeBodyGate(1)
+    assert (await read_json(request_with(BIG, []), 2 * len(BIG), gate))["text"]
+    assert (await read_json(request_with(b'{"a": 1}', []), 1024, gate)) == {"a": 1}
+    assert threads == [False, True]  # the large one off the loop's thread, the small one on it
