@@ -25,7 +25,7 @@ from gateway.translate.backend_body import for_backend
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
-from gateway.upstream.decode import SSEDecoder
+from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
 from gateway.upstream.wire import WireResponse, open_wire
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.upstream")
 body_log = logging.getLogger("gateway.bodies")
 MAX_ERROR_BODY = 64 * 1024
+MAX_JSON_BODY = MAX_EVENT_BYTES  # GATEWAY_UPSTREAM_MAX_BYTES's default (readers without settings)
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
