@@ -156,16 +156,8 @@ class Vertex:
 
     def explain(self, error: GatewayError, path: str) -> GatewayError:
         """Vertex answers 404 for Gemini 3 previews on a regional location: say what to do.
-        Its embedding models answer `:predict`, which the gateway does not speak yet."""
-        model, _, method = path.removeprefix("models/").partition("?")[0].partition(":")
-        if method in ("batchEmbedContents", "embedContent") and error.status in (400, 404):
-            return NotFoundError(
-                "embeddings are not available through Vertex AI on this gateway yet (Vertex's "
-                f"embedding models answer :predict, not :{method}); use AI Studio for "
-                f"/v1/embeddings ({error.message})",
-                param="model",
-                code="model_not_found",
-            )
+        (Embeddings take Vertex's own calls, translate/embeddings/wire.py: no rewrite here.)"""
+        model = path.removeprefix("models/").partition("?")[0].partition(":")[0]
         location = location_for(self.target, model)
         if error.status != 404 or not model.startswith("gemini-3") or not is_regional(location):
             return error
