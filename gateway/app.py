@@ -55,6 +55,7 @@ from gateway.routes.health import healthz, metrics, readyz
 from gateway.routes.images import images_edits, images_generations
 from gateway.routes.models import get_model, list_models
 from gateway.routes.openapi import openapi_document
+from gateway.routes.playground import Playground
 from gateway.routes.responses import (
     create_response,
     delete_response,
@@ -358,6 +359,8 @@ def build_app(
     ]
     if settings.metrics:
         routes.append(Route("/metrics", metrics, methods=["GET"]))
+    if settings.playground:
+        routes.extend(Playground.load(settings.public_url).routes())
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics_),
         Middleware(BodyDeadline, seconds=settings.body_timeout),
@@ -370,6 +373,7 @@ def build_app(
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id", "x-gateway-history", "x-gateway-fidelity"],
             )
         )
     app = Starlette(

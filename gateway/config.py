@@ -111,6 +111,8 @@ class Settings:
     log_bodies: bool = False
     metrics: bool = True
     drain_seconds: float = 25.0
+    # Browser playground at / and /playground
+    playground: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -200,6 +202,7 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_LOG_BODIES": ("log_bodies", _bool),
     "GATEWAY_METRICS": ("metrics", _bool),
     "GATEWAY_DRAIN_SECONDS": ("drain_seconds", float),
+    "GATEWAY_PLAYGROUND": ("playground", _bool),
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

@@ -20,6 +20,7 @@ from gateway.serving.budget import history_headers
 from gateway.serving.chat import complete_chat
 from gateway.serving.chat_stream import ChatStream
 from gateway.serving.context import CallContext, OwnedBody, Services
+from gateway.serving.fidelity import fidelity_headers
 from gateway.state.scope import scope_for
 from gateway.translate.lifted_json import Spans
 
@@ -48,7 +49,7 @@ async def run_unary(
         return Response(status_code=CLIENT_CLOSED)
     if services.settings.log_bodies:
         log_body(body_log, "response", result)
-    return json_response(result, headers=history_headers(call))
+    return json_response(result, headers={**history_headers(call), **fidelity_headers(call.notes)})
 
 
 async def run_stream(
@@ -70,7 +71,7 @@ async def run_stream(
             await stream.aclose()
     if not started:
         return Response(status_code=CLIENT_CLOSED)
-    headers = {**SSE_HEADERS, **history_headers(call)}
+    headers = {**SSE_HEADERS, **history_headers(call), **fidelity_headers(call.notes)}
     return EventStreamResponse(stream.body(), headers)
 
 
