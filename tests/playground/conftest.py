@@ -32,8 +32,10 @@ def chromium_path() -> str | None:
     return next((found for name in CANDIDATES if (found := shutil.which(name))), None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: while Playwright's sync API runs it holds an event loop on this thread,
+    so it must be gone before the async tests of other modules run."""
     path = chromium_path()
     try:
         from playwright.sync_api import sync_playwright
