@@ -1,6 +1,7 @@
 """Shrinking older history images for the history budget (translate/budget.py decides which
-and to what size). Pillow is optional: without it `AVAILABLE` is False and the budget falls
-back to trimming, saying so in `x-gateway-history` and the log.
+and to what size). Pillow is a default dependency; should it be missing (a slimmed image, a
+broken wheel) `AVAILABLE` is False and the budget trims instead (serving/budget.py), saying so in
+`x-gateway-history` and the log.
 
 CPU-bound: callers run it in a worker thread. An image that cannot be decoded is left alone
 (None), never turned into an error: the request goes on with the original. A conversation

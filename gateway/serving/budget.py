@@ -6,6 +6,7 @@ in `x-gateway-history` (via CallContext.history) and the operator in one log lin
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import anyio.to_thread
@@ -60,14 +61,18 @@ async def fit_history(
 ) -> Json:
     if policy is None:
         return body
+    steps = (("trim", policy.trim), ("downsample", policy.downsample))  # as asked
     can_shrink = downsample.available()
+    unavailable = policy.downsample and not can_shrink
+    if unavailable and not policy.trim:
+        # Without Pillow, `downsample` falls back to trimming what the limit requires (its
+        # keep_turns window shrinks images, it never dropped turns): the budget is still met.
+        policy = replace(policy, trim=True, keep_turns=0)
     first = first_pass(body, model, policy, can_shrink)
     shrunk: dict[tuple[int, int], Shrunk] = {}
     if first.to_shrink:
         shrunk = await anyio.to_thread.run_sync(downsample.shrink_all, first.to_shrink)
     outcome = second_pass(first, shrunk, model, policy)
-    unavailable = policy.downsample and not can_shrink
-    steps = (("trim", policy.trim), ("downsample", policy.downsample))
     call.history = header_value(outcome, unavailable)
     call.notes.extend(outcome.notes)
     report(outcome.notes, services, call.request_id)

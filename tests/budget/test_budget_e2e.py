@@ -211,3 +211,18 @@ async def test_a_bad_budget_option_is_a_400_before_any_upstream_call() -> None:
         assert isinstance(caught.value.body, dict)
         assert caught.value.body["param"] == "google.history_budget"
         assert stack.emulator.requests == []
+
+
+async def test_downsample_alone_without_pillow_falls_back_to_trimming_and_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The documented fallback (media/downsample.py): a budget mode meets the budget. Before,
+    the whole over-budget conversation went up (`downsample=unavailable;over_budget`)."""
+    monkeypatch.setattr(downsample, "AVAILABLE", False)
+    async with inflated_stack(BIG, history_budget="downsample", history_max_tokens=LIMIT) as stack:
+        headers = await converse(stack)
+        value = headers[-1]["x-gateway-history"]
+        assert value.endswith(";downsampled=0;downsample=unavailable"), value
+        assert not value.startswith("trimmed=0;")
+        assert estimate_tokens(stack.inflater.sent[-1], MODEL) <= LIMIT
+        assert all(v == "ok" for v in stack.emulator.requests[-1].verdicts)
