@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import InvalidRequestError
-from gateway.translate.data_urls import fingerprint, parse_data_url, split_markdown_images
+from gateway.translate.data_urls import parse_data_url
 from gateway.translate.request.origin import (
     message_origin,
     record_origin,
@@ -29,6 +29,12 @@ from gateway.translate.request.origin import (
 from gateway.translate.request.parts import image_url_part
 from gateway.translate.request.record_shows import record_shows
 from gateway.translate.request.resolved import Resolved
+from gateway.translate.request.visible import (
+    image_item_url,
+    part_identity,
+    visible_items,
+    visible_parts,
+)
 from gateway.translate.signatures import (
     LooseSignatures,
     google_extra,
@@ -89,12 +95,6 @@ def _function_call(call: Json, param: str, native_id: bool, sig: str | None) -> 
     return part
 
 
-def _image_item_url(item: Any) -> str | None:
-    image = item.get("image_url") if isinstance(item, dict) else None
-    url = image.get("url") if isinstance(image, dict) else None
-    return url if isinstance(url, str) else None
-
-
 # -- 1. our carrier --------------------------------------------------------------------------
 
 
@@ -149,7 +149,7 @@ def _carrier_part(
         i = desc["image"]
         if not isinstance(i, int) or not 0 <= i < len(images):
             return None
-        url = _image_item_url(images[i])
+        url = image_item_url(images[i])
         if url is None:
             return None
         part = image_url_part(url, f"{param}.images[{i}].image_url.url", resolved)
@@ -203,77 +203,10 @@ def _known_signatures(records: Sequence[Mapping[str, Any]]) -> dict[str, str | N
     known: dict[str, str | None] = {}
     for record in records:
         for part in record.get("parts") or []:
-            identity = _identity(part)
+            identity = part_identity(part)
             if identity is not None:
                 known.setdefault(identity, part.get(SIG))
     return known
-
-
-def _identity(part: Json) -> str | None:
-    if "text" in part and not part.get("thought"):
-        return "t:" + fingerprint(part["text"])
-    blob = part.get("inlineData")
-    if isinstance(blob, dict):
-        return "i:" + fingerprint(str(blob.get("data", "")))
-    call = part.get("functionCall")
-    if isinstance(call, dict):
-        args = orjson.dumps(call.get("args") or {}, option=orjson.OPT_SORT_KEYS).decode()
-        return f"f:{call.get('name')}:{args}"
-    return None
-
-
-def _markdown_items(text: str, hosted_base: str | None) -> list[Json]:
-    return [
-        {"type": "text", "text": s.value}
-        if s.kind == "text"
-        else {"type": "image_url", "image_url": {"url": s.value}}
-        for s in split_markdown_images(text, hosted_base)
-    ]
-
-
-def _visible_items(content: Any, param: str, hosted_base: str | None) -> list[tuple[str, Json]]:
-    """(param, text or image_url item) for what `content` shows, in order: wrappers unwrapped
-    and markdown images split out of every text, including text blocks (LangChain's
-    output_version="v1" turns our string content into a list of text blocks)."""
-    raw = [content] if isinstance(content, str) else content
-    out: list[tuple[str, Json]] = []
-    for j, item in enumerate(raw if isinstance(raw, list) else []):
-        where = f"{param}.content" if isinstance(content, str) else f"{param}.content[{j}]"
-        if isinstance(item, str):
-            item = {"type": "text", "text": item}
-        if isinstance(item, dict) and item.get("type") == "non_standard":
-            item = item.get("value")
-        if not isinstance(item, dict):
-            continue
-        if item.get("type") == "text" and isinstance(item.get("text"), str):
-            out.extend((where, piece) for piece in _markdown_items(item["text"], hosted_base))
-        elif item.get("type") == "image_url":
-            out.append((where, item))
-    return out
-
-
-def _visible_parts(
-    message: Json, param: str, resolved: Resolved, loose: LooseSignatures
-) -> list[tuple[Json, str | None]]:
-    """(part, loose signature) for each text and image the client still shows, in order."""
-    out: list[tuple[Json, str | None]] = []
-    for where, item in _visible_items(message.get("content"), param, resolved.hosted_base):
-        if item.get("type") == "text" and item.get("text"):
-            out.append(({"text": item["text"]}, None))
-        elif item.get("type") == "image_url":
-            url = _image_item_url(item) or ""
-            part = image_url_part(url, f"{where}.image_url.url", resolved)
-            out.append((part, loose.by_image_url.get(url)))
-    seen = {_identity(p) for p, _ in out}
-    for k, item in enumerate(message.get("images") or []):
-        image_url = _image_item_url(item)
-        if image_url is None or (isinstance(item, dict) and item.get("thought")):
-            continue
-        part = image_url_part(image_url, f"{param}.images[{k}].image_url.url", resolved)
-        if _identity(part) not in seen:
-            seen.add(_identity(part))
-            out.append((part, loose.by_image_url.get(image_url)))
-    return out
 
 
 def _rebuild(
@@ -296,8 +229,8 @@ def _rebuild(
     parts: list[Json] = []
     flags: list[bool] = []
     first_text = True
-    for part, loose_sig in _visible_parts(message, param, resolved, loose):
-        identity = _identity(part)
+    for part, loose_sig in visible_parts(message, param, resolved, loose):
+        identity = part_identity(part)
         if identity in known:
             sig, found = known[identity], True
         else:
@@ -311,7 +244,7 @@ def _rebuild(
         flags.append(found)
     for k, call in enumerate(message.get("tool_calls") or []):
         part = _function_call(call, f"{param}.tool_calls[{k}]", False, None)
-        identity = _identity(part)
+        identity = part_identity(part)
         if identity in known:
             sig = known[identity]
         else:
@@ -339,10 +272,10 @@ def _image_keys(message: Json, hosted_base: str | None) -> tuple[list[str], list
     """(base64 data, fingerprints) of every image the message shows (`images[]`, markdown,
     `image_url` parts), to look the turn up by image when its text was edited or dropped.
     A hosted link names its image by fingerprint (turn_view.hosted_name), so it needs no data."""
-    urls = [_image_item_url(item) or "" for item in message.get("images") or []]
-    for _, item in _visible_items(message.get("content"), "", hosted_base):
+    urls = [image_item_url(item) or "" for item in message.get("images") or []]
+    for _, item in visible_items(message.get("content"), "", hosted_base):
         if item.get("type") == "image_url":
-            urls.append(_image_item_url(item) or "")
+            urls.append(image_item_url(item) or "")
     hosted = f"{hosted_base}/v1/files/" if hosted_base else None
     data: list[str] = []
     fingerprints: list[str] = []
