@@ -104,7 +104,7 @@ async def prepare_responses(
     history, references = await _history(request, scope, services)
     hosted = services.hosted.public_url if services.hosted else None
     backend = backend_of(services)
-    keys = Keys(services.envelope_secret, backend, hosted)
+    keys = Keys(services.envelope_secret, backend, hosted, services.upstream.backend.tag)
     translated = to_chat_request(request, history, keys, references)
     call.notes.extend(translated.notes)
     report(translated.notes, services, call.request_id)

@@ -161,3 +161,51 @@ async def test_a_tool_call_signed_on_ai_studio_gets_the_dummy_on_vertex(tmp_path
         assert vertex.emulator.requests[-1].verdicts == ["dummy"]
         assert dropped(await metrics(vertex)) == 1
         assert_vertex_clean(vertex)
+
+
+async def test_the_responses_api_on_vertex_replays_byte_exact():
+    """/v1/responses on Vertex, history by previous_response_id and by store=False replay."""
+    import base64
+
+    async with emulator_stack(use_vertexai=True) as stack:
+        client = stack.openai()
+        previous = None
+        for prompt in EDIT_PROMPTS:
+            response = await client.responses.create(
+                model=MODEL,
+                input=prompt,
+                tools=[{"type": "image_generation"}],
+                previous_response_id=previous,
+            )
+            assert_faithful(stack.emulator)
+            previous = response.id
+        image = next(o for o in response.output if o.type == "image_generation_call")
+        assert band_count(base64.b64decode(image.result or "")) == 2
+        history: list[Any] = []
+        for prompt in EDIT_PROMPTS[:2]:
+            history.append({"role": "user", "content": prompt})
+            replayed = await client.responses.create(
+                model=MODEL, input=history, tools=[{"type": "image_generation"}], store=False
+            )
+            assert_faithful(stack.emulator)
+            history.extend(item.model_dump() for item in replayed.output)
+        assert_vertex_clean(stack)
+        assert dropped(await metrics(stack)) == 0
+
+
+async def test_a_responses_envelope_from_ai_studio_is_not_replayed_to_vertex():
+    async with emulator_stack() as studio:
+        first = await studio.openai().responses.create(
+            model=MODEL, input=EDIT_PROMPTS[0], tools=[{"type": "image_generation"}], store=False
+        )
+    history = [
+        {"role": "user", "content": EDIT_PROMPTS[0]},
+        *(item.model_dump() for item in first.output),
+        {"role": "user", "content": EDIT_PROMPTS[1]},
+    ]
+    async with emulator_stack(use_vertexai=True) as vertex:
+        await vertex.openai().responses.create(
+            model=MODEL, input=history, tools=[{"type": "image_generation"}], store=False
+        )
+        assert_degraded_without_corruption(vertex.emulator)
+        assert_vertex_clean(vertex)

@@ -169,3 +169,13 @@ async def test_no_credentials_anywhere_fails_at_startup_with_a_clear_error(tmp_p
     with pytest.raises(Exception, match="credentials"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_a_quota_project_is_sent_as_x_goog_user_project(emulator, tmp_path):
+    base, emulator_app = emulator
+    path = service_account_file(tmp_path, f"{base}/token")
+    settings = {"vertex_credentials": str(path), "vertex_base_url": base}
+    async with gateway(FakeClock(), vertex_quota_project="billing-project", **settings) as app:
+        assert await chat_many(app, 1) == [200]
+    (request,) = emulator_app.state.emulator.requests
+    assert request.headers["x-goog-user-project"] == "billing-project"

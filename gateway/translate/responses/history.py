@@ -53,6 +53,9 @@ class Keys:
     secret: bytes
     backend: str
     hosted_base: str | None = None
+    # The chat carriers' tag for this backend ("" = AI Studio; translate/request/origin.py):
+    # a turn rebuilt from a checked envelope carries it, so its signatures are kept.
+    carrier_tag: str = ""
 
 
 def sniff_mime(data: str) -> str:
@@ -116,6 +119,7 @@ class _Turn:
         self.images = [i for i in items if i["type"] == "image_generation_call" and i.get("result")]
         self.calls = [i for i in items if i["type"] == "function_call"]
         self.layout: list[Json] = []
+        self.tag = keys.carrier_tag
         for item in items:
             if item["type"] == "reasoning":
                 opened = _open(item, keys, notes)
@@ -151,8 +155,11 @@ class _Turn:
         if calls:
             message["tool_calls"] = calls
         carrier = self._carrier(fingerprints, call_args) if self.layout else None
-        if carrier is not None:
-            message["extra_content"] = {"google": {"parts": carrier}}
+        google: Json = {} if carrier is None else {"parts": carrier}
+        if self.layout and self.tag:
+            google["backend"] = self.tag
+        if google:
+            message["extra_content"] = {"google": google}
         return message
 
     def _carrier(
