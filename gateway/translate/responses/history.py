@@ -117,6 +117,8 @@ class _Turn:
             for part in item["content"]
         ]
         self.images = [i for i in items if i["type"] == "image_generation_call" and i.get("result")]
+        missing = sum(1 for i in items if i["type"] == "image_generation_call") - len(self.images)
+        notes.extend(["responses_ignored:image_without_result"] * missing)
         self.calls = [i for i in items if i["type"] == "function_call"]
         self.layout: list[Json] = []
         self.tag = keys.carrier_tag
