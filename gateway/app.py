@@ -175,6 +175,8 @@ class RequestContextMiddleware:
         stats = getattr(call, "stats", None)
         if stats is not None and stats.retries:
             self.metrics.retries.inc(stats.retries)
+        if stats is not None and stats.usage:
+            self.metrics.usage(model, stats.usage)
         log.info(
             "request",
             extra={

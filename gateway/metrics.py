@@ -4,14 +4,18 @@ and upstreams, so each label keeps its first `MAX_LABEL_VALUES` values and folds
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from gateway.translate.response.usage import to_openai_usage
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 MAX_LABEL_VALUES: Final = 64
 MAX_LABEL_CHARS: Final = 64
 OTHER: Final = "other"
+TOKEN_KINDS: Final = ("prompt", "completion", "reasoning", "image")
 
 
 class BoundedLabel:
@@ -111,6 +115,13 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.tokens = Counter(
+            "gateway_tokens",
+            "Tokens Gemini reported, by model and kind: prompt, completion (thinking included, "
+            "as in OpenAI usage), reasoning (thinking), image (generated image output)",
+            ["model", "kind"],
+            registry=r,
+        )
         self.errors = Counter(
             "gateway_errors",
             "Errors sent to clients by code, as a response or as a final stream event",
@@ -134,6 +145,27 @@ class Metrics:
         self.errors.labels(label).inc()
         if upstream:
             self.upstream_errors.labels(label).inc()
+
+    def usage(self, model: str, metas: Iterable[Any]) -> None:
+        """Counts Gemini's usageMetadata (one per answer) with the same rule as the usage clients
+        see (translate/response/usage.py); an unreadable one is skipped, never an error."""
+        totals = dict.fromkeys(TOKEN_KINDS, 0)
+        for meta in metas:
+            try:
+                usage = to_openai_usage(meta) if isinstance(meta, dict) and meta else None
+            except (TypeError, ValueError, AttributeError):
+                usage = None
+            if usage is None:
+                continue
+            details = usage["completion_tokens_details"]
+            totals["prompt"] += usage["prompt_tokens"]
+            totals["completion"] += usage["completion_tokens"]
+            totals["reasoning"] += details["reasoning_tokens"]
+            totals["image"] += details.get("image_tokens", 0)
+        label = self.model_label(model) if any(totals.values()) else ""
+        for kind, count in totals.items():
+            if count > 0:
+                self.tokens.labels(label, kind).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

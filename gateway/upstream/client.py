@@ -48,6 +48,8 @@ class CallStats:
     retries: int = 0
     upstream_ms: float = 0.0
     received: int = 0  # bytes of Gemini's answers read: a large read is worth a memory trim
+    # usageMetadata per answer (a stream's latest: running totals); counted when the request ends
+    usage: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -192,7 +194,10 @@ class GeminiClient:
         self, model: str, body: Body, key: str | None, stats: CallStats | None = None
     ) -> dict[str, Any]:
         path = self._model_path(model, "generateContent")
-        return await self._read_json("POST", path, key, body, stats or CallStats())
+        stats = stats or CallStats()
+        reply = await self._read_json("POST", path, key, body, stats)
+        stats.usage.append(reply.get("usageMetadata") or {})
+        return reply
 
     async def embed(
         self,
@@ -233,6 +238,8 @@ class GeminiClient:
         Events are decoded as they arrive; one event (or a whole non-SSE body) may not exceed
         `upstream_max_bytes`."""
         limit = self.settings.upstream_max_bytes
+        slot = len(stats.usage)
+        stats.usage.append({})
         chunks = response.chunks()
         head = b""
         async for chunk in chunks:
@@ -248,20 +255,23 @@ class GeminiClient:
             )
         if lead in (b"[", b"{"):
             for event in await self._json_events(head, chunks, limit, stats):
-                yield self._event(event)
+                yield self._event(event, stats, slot)
             return
         decoder = SSEDecoder(limit)
         for event in decoder.feed(head):
-            yield self._event(event)
+            yield self._event(event, stats, slot)
         async for chunk in chunks:
             stats.received += len(chunk)
             for event in decoder.feed(chunk):
-                yield self._event(event)
+                yield self._event(event, stats, slot)
         for event in decoder.close():
-            yield self._event(event)
+            yield self._event(event, stats, slot)
 
-    def _event(self, event: Any) -> dict[str, Any]:
+    def _event(self, event: Any, stats: CallStats, slot: int) -> dict[str, Any]:
         checked = _checked(event)
+        usage = checked.get("usageMetadata")
+        if isinstance(usage, dict):
+            stats.usage[slot] = usage
         if self.settings.log_bodies:
             log_body(body_log, "upstream_event", checked)
         return checked
