@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from gateway import __version__, heap
+from gateway import __version__, healthcheck, heap
 from gateway.app import build_app
 from gateway.config import Settings, load_settings
 from gateway.logs import configure_logging
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="processes sharing the port (default 1; more need sqlite or redis state)",
     )
+    health = sub.add_parser(
+        "healthcheck", help="exit 0 when this host's gateway answers /healthz (container probe)"
+    )
+    health.add_argument("--config", help="TOML config file (the port is read from it)")
     emulator = sub.add_parser("emulator", help="serve the Gemini emulator alone (a fake Gemini)")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8090)
@@ -194,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "healthcheck":
+            return healthcheck.check(load_settings(config_file=args.config))
         return emulator(args)
     except ValueError as exc:
         print(f"gemini-gateway: {exc}", file=sys.stderr)  # noqa: T201
