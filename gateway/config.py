@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.config_checks import (
+    LOG_LEVELS,
+    check_choice,
+    check_numbers,
+    check_state_url,
+    parse_bool,
+    suggest,
+)
+
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 
 # Reference-image limits per model pattern (gemini-api.md §5): first matching prefix wins.
@@ -135,7 +144,7 @@ def _csv(value: str) -> tuple[str, ...]:
 
 
 def _bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return parse_bool(value)
 
 
 # env var -> (field, parser)
@@ -224,8 +233,13 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def _from_file(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ValueError(f"cannot read the config file {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"the config file {path} is not valid TOML: {exc}") from exc
     flat: dict[str, Any] = {}
     for section, values in data.items():
         tables = ("image_limits", "vertex_locations")
@@ -237,8 +251,28 @@ def _from_file(path: Path) -> dict[str, Any]:
             flat[key] = value
     unknown = sorted(set(flat) - set(_FIELDS))
     if unknown:
-        raise ValueError(f"unknown option(s) in {path}: {', '.join(unknown)}")
+        named = ", ".join(f"{u!r}{suggest(u, _FIELDS)}" for u in unknown)
+        raise ValueError(f"unknown option(s) in {path}: {named}")
+    for key, value in flat.items():
+        _check_file_type(path, key, value)
     return {k: _coerce(k, v) for k, v in flat.items()}
+
+
+def _check_file_type(path: Path, key: str, value: Any) -> None:
+    """TOML types its values: a quoted "true" or "8080" for a bool or number is a mistake."""
+    default = _FIELDS[key].default
+    expected: type | tuple[type, ...] | None = None
+    if isinstance(default, bool):
+        expected = bool
+    elif isinstance(default, int):
+        expected = int
+    elif isinstance(default, float):
+        expected = (int, float)
+    if expected is None:
+        return
+    if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+        want = "true or false" if expected is bool else "a number"
+        raise ValueError(f"{key} in {path} must be {want} (unquoted), got {value!r}")
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -251,7 +285,8 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         try:
             values[name] = parse(raw)
         except ValueError as exc:
-            raise ValueError(f"{var}: cannot parse {raw!r}") from exc
+            detail = f" ({exc})" if parse is _bool else ""
+            raise ValueError(f"{var}: cannot parse {raw!r}{detail}") from exc
     return values
 
 
@@ -284,9 +319,15 @@ def _check_limits(settings: Settings) -> None:
         raise ValueError("GATEWAY_UPSTREAM_MAX_BYTES must be at least 1 MiB")
     if settings.max_concurrency < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENCY must be at least 1")
+def _env_names() -> dict[str, str]:
+    """field -> the variable that sets it, for messages (the last one listed wins)."""
+    return {name: var for var, (name, _parse) in ENV_TO_FIELD.items()}
 
 
 def _check(settings: Settings) -> None:
+    names = _env_names()
+    check_choice(names["log_level"], settings.log_level.lower(), LOG_LEVELS)
+    check_state_url(names["state"], settings.state)
     if settings.upstream not in {"gemini", "vertex", "emulator"}:
         raise ValueError("upstream must be 'gemini', 'vertex' or 'emulator'")
     if not settings.base_url.startswith(("http://", "https://")):
@@ -304,6 +345,7 @@ def _check(settings: Settings) -> None:
     if settings.embeddings_max_inputs < 1:
         raise ValueError("GATEWAY_EMBEDDINGS_MAX_INPUTS must be at least 1")
     _check_limits(settings)
+    check_numbers(dataclasses.asdict(settings), names)  # after the specific rules and messages
     if (
         settings.client_keys
         and not settings.api_keys
