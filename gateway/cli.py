@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from gateway import __version__, healthcheck, heap
+from gateway import __version__, healthcheck, heap, startup_line
 from gateway.app import build_app
 from gateway.config import Settings, load_settings
 from gateway.logs import configure_logging
@@ -138,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     check_workers(settings)
     _warn_unsafe(settings)
+    log.info("gateway starting", extra=startup_line.describe(settings))
     if settings.workers > 1:
         from gateway.workers import Supervisor, bind
 

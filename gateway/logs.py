@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -96,19 +97,30 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# uvicorn adds `color_message`, the message again with ANSI colour codes: never in a JSON line.
+_DROPPED = frozenset({"color_message"})
+
+
+def _iso_time(created: float) -> str:
+    """ISO-8601 in UTC with milliseconds, e.g. 2026-12-06T05:40:01.123Z."""
+    stamp = datetime.fromtimestamp(created, tz=UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
 class JsonFormatter(logging.Formatter):
     """One redaction pass over the finished line covers every field, nested values included
     (a pass per field as well doubled the cost of the access log)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
+            "time": _iso_time(record.created),
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _DROPPED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
