@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from gateway.app import build_app
 from gateway.cli import main
 from gateway.healthcheck import check, health_url
 from tests.conftest import make_settings
-from tests.hardening.loopback import closed_port, serve
+from tests.hardening.loopback import serve
 
 
 @pytest.mark.parametrize(
@@ -25,7 +27,7 @@ def test_asks_the_address_the_gateway_listens_on(host, url):
 
 
 def test_healthy_gateway_even_behind_a_proxy_variable(monkeypatch, capsys):
-    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # discard: nothing listens there
     with serve(build_app(make_settings())) as url:
         port = int(url.rsplit(":", 1)[1])
         monkeypatch.setenv("GATEWAY_PORT", str(port))
@@ -34,5 +36,8 @@ def test_healthy_gateway_even_behind_a_proxy_variable(monkeypatch, capsys):
 
 
 def test_nothing_listening_is_unhealthy(capsys):
-    assert check(make_settings(port=closed_port())) == 1
+    # bound but not listening: refused, and no other process can take the port meanwhile
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        assert check(make_settings(port=held.getsockname()[1])) == 1
     assert capsys.readouterr().out.startswith("unhealthy:")
