@@ -194,6 +194,7 @@ class RequestContextMiddleware:
                 "notes": list(getattr(call, "notes", []) or []),
                 "bytes_in": traffic.bytes_in,
                 "bytes_out": traffic.bytes_out,
+                "client": (scope.get("client") or ("",))[0],
             },
         )
 

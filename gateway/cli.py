@@ -37,6 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument("--config", help="TOML config file (see config/gateway.toml)")
     serve.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error", "critical"], help="log level"
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        default=None,
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (the client IP in logs)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips", help="proxies trusted for forwarded headers (default 127.0.0.1)"
+    )
+    serve.add_argument("--root-path", help="path prefix a reverse proxy mounts the gateway under")
+    serve.add_argument(
         "--emulator", action="store_true", help="use the built-in Gemini emulator (no key, offline)"
     )
     serve.add_argument(
@@ -79,6 +92,9 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         "timeout_keep_alive": settings.idle_timeout,
         "limit_concurrency": settings.max_concurrency,
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "root_path": settings.root_path,
     }
     try:
         import uvloop  # noqa: F401
@@ -103,7 +119,15 @@ def http_protocol(header_timeout: float | None = None) -> Any:
 
 
 def _serve_flags(args: argparse.Namespace) -> dict[str, Any]:
-    flags: dict[str, Any] = {"host": args.host, "port": args.port, "workers": args.workers}
+    flags: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": args.log_level,
+        "proxy_headers": args.proxy_headers,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "root_path": args.root_path,
+    }
     if args.emulator:  # GATEWAY_UPSTREAM=vertex stays Vertex: the emulator's Vertex paths
         vertex = load_settings(config_file=args.config, flags=flags).vertex
         flags.update(upstream="emulator", use_vertexai=vertex or None)

@@ -122,6 +122,10 @@ class Settings:
     drain_seconds: float = 25.0
     # Browser playground at / and /playground
     playground: bool = True
+    # Behind a reverse proxy
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+    root_path: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +216,9 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_METRICS": ("metrics", _bool),
     "GATEWAY_DRAIN_SECONDS": ("drain_seconds", float),
     "GATEWAY_PLAYGROUND": ("playground", _bool),
+    "GATEWAY_PROXY_HEADERS": ("proxy_headers", _bool),
+    "GATEWAY_FORWARDED_ALLOW_IPS": ("forwarded_allow_ips", str),
+    "GATEWAY_ROOT_PATH": ("root_path", str),
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

@@ -129,3 +129,28 @@ async def test_the_served_emulator_keeps_no_request_bodies():
             )
             assert answer.status_code == 200
     assert emulator.requests == [] and emulator.issued == []
+
+
+def test_proxy_flags_reach_uvicorn_and_the_level_settings(monkeypatch):
+    from gateway import cli
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, config, app):
+            seen["config"] = config
+            seen["app"] = app
+
+        def run(self):
+            return None
+
+    monkeypatch.setattr(cli, "DrainingServer", Recorder)
+    monkeypatch.setattr(cli, "configure_logging", lambda level: seen.setdefault("level", level))
+    argv = ["serve", "--emulator", "--log-level", "debug", "--proxy-headers"]
+    argv += ["--forwarded-allow-ips", "10.0.0.1", "--root-path", "/gemini"]
+    assert cli.main(argv) == 0
+    config = seen["config"]
+    assert config.proxy_headers is True
+    assert config.forwarded_allow_ips == "10.0.0.1"
+    assert config.root_path == "/gemini"
+    assert seen["level"] == "debug"
