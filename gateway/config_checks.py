@@ -61,7 +61,7 @@ def check_numbers(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
     for field, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        label = names.get(field, field)
+        label = f"{names[field]} ({field})" if field in names else field
         if field == "port":
             if not 1 <= value <= 65535:
                 raise ValueError(f"{label} must be a port number from 1 to 65535, got {value}")
