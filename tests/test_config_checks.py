@@ -14,8 +14,14 @@ from gateway.config import load_settings
     [
         ({"GATEWAY_FILES_REQUIRE_AUTH": "ture"}, "GATEWAY_FILES_REQUIRE_AUTH: cannot parse 'ture'"),
         ({"GATEWAY_METRICS": "enabled"}, "GATEWAY_METRICS"),
-        ({"GATEWAY_TOTAL_TIMEOUT": "-5"}, "GATEWAY_TOTAL_TIMEOUT (total_timeout) must be greater than 0"),
-        ({"GATEWAY_READ_TIMEOUT": "0"}, "GATEWAY_READ_TIMEOUT (read_timeout) must be greater than 0"),
+        (
+            {"GATEWAY_TOTAL_TIMEOUT": "-5"},
+            "GATEWAY_TOTAL_TIMEOUT (total_timeout) must be greater than 0",
+        ),
+        (
+            {"GATEWAY_READ_TIMEOUT": "0"},
+            "GATEWAY_READ_TIMEOUT (read_timeout) must be greater than 0",
+        ),
         ({"GATEWAY_MAX_RETRIES": "-1"}, "GATEWAY_MAX_RETRIES (max_retries) must not be negative"),
         ({"GATEWAY_PORT": "0"}, "GATEWAY_PORT (port) must be a port number"),
         ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT (port) must be a port number"),
