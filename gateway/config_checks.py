@@ -66,7 +66,8 @@ def check_numbers(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
             if not 1 <= value <= 65535:
                 raise ValueError(f"{label} must be a port number from 1 to 65535, got {value}")
         elif field in POSITIVE and not value > 0:
-            raise ValueError(f"{label} must be greater than 0, got {value}")
+            least = "at least 1" if isinstance(value, int) else "greater than 0"
+            raise ValueError(f"{label} must be {least}, got {value}")
         elif value < 0:
             raise ValueError(f"{label} must not be negative, got {value}")
 
