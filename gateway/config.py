@@ -326,6 +326,8 @@ def _check_limits(settings: Settings) -> None:
         raise ValueError("GATEWAY_UPSTREAM_MAX_BYTES must be at least 1 MiB")
     if settings.max_concurrency < 1:
         raise ValueError("GATEWAY_MAX_CONCURRENCY must be at least 1")
+
+
 def _env_names() -> dict[str, str]:
     """field -> the variable that sets it, for messages (the last one listed wins)."""
     return {name: var for var, (name, _parse) in ENV_TO_FIELD.items()}
