@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 from openai import OpenAI
 
 MODEL = "gemini-3-pro-image-preview"
@@ -43,14 +44,24 @@ class ImageChat:
         return message
 
 
-def save_images(message: Any, out_dir: Path, stem: str) -> list[Path]:
-    """Writes `message.images[]` (data URLs) as files named after the turn."""
+def image_bytes(url: str, api_key: str) -> tuple[str, bytes]:
+    """(extension, bytes) of an image the gateway returned: a data URL carries its bytes; a
+    hosted URL (GATEWAY_PUBLIC_URL set on the gateway) is fetched."""
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        return header.removeprefix("data:").split(";")[0].split("/")[-1], base64.b64decode(data)
+    answer = httpx.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60)
+    answer.raise_for_status()
+    return answer.headers["content-type"].split(";")[0].split("/")[-1], answer.content
+
+
+def save_images(message: Any, out_dir: Path, stem: str, api_key: str) -> list[Path]:
+    """Writes `message.images[]` (data URLs or hosted URLs) as files named after the turn."""
     saved = []
     for k, item in enumerate(getattr(message, "images", None) or []):
-        header, _, data = item["image_url"]["url"].partition(",")
-        extension = header.removeprefix("data:").split(";")[0].split("/")[-1]
+        extension, data = image_bytes(item["image_url"]["url"], api_key)
         path = out_dir / f"{stem}-{k + 1}.{extension}"
-        path.write_bytes(base64.b64decode(data))
+        path.write_bytes(data)
         saved.append(path)
     return saved
 
@@ -63,7 +74,7 @@ def main(base_url: str, out_dir: Path) -> list[Path]:
         chat = ImageChat(client, MODEL)
         for turn, prompt in enumerate(PROMPTS, start=1):
             message = chat.send_message(prompt)
-            saved += save_images(message, out_dir, f"chat-turn-{turn}")
+            saved += save_images(message, out_dir, f"chat-turn-{turn}", api_key)
             print(f"turn {turn}: {prompt!r} -> {len(message.images or [])} image(s)")
     return saved
 

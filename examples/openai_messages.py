@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+import httpx
 from openai import OpenAI
 
 MODEL = "gemini-3-pro-image-preview"
@@ -24,14 +25,24 @@ PROMPTS = (
     "Change the scene to sunset",
     "Add a flying seagull",
 )
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\((data:image/([\w.+-]+);base64,([^)]+))\)")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(((?:data:image/|https?://)[^)\s]+)\)")
 
 
-def images_in(content: str | None) -> list[tuple[str, bytes]]:
-    """(extension, bytes) of each markdown data-URL image in an assistant message's text."""
+def image_bytes(url: str, api_key: str) -> tuple[str, bytes]:
+    """(extension, bytes) of an image the gateway returned: a data URL carries its bytes; a
+    hosted URL (GATEWAY_PUBLIC_URL set on the gateway) is fetched."""
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        return header.removeprefix("data:").split(";")[0].split("/")[-1], base64.b64decode(data)
+    answer = httpx.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60)
+    answer.raise_for_status()
+    return answer.headers["content-type"].split(";")[0].split("/")[-1], answer.content
+
+
+def images_in(content: str | None, api_key: str) -> list[tuple[str, bytes]]:
+    """(extension, bytes) of each markdown image (data URL or hosted URL) in a message's text."""
     return [
-        (match.group(2), base64.b64decode(match.group(3)))
-        for match in MARKDOWN_IMAGE.finditer(content or "")
+        image_bytes(match.group(1), api_key) for match in MARKDOWN_IMAGE.finditer(content or "")
     ]
 
 
@@ -47,11 +58,11 @@ def main(base_url: str, out_dir: Path) -> list[Path]:
             content = response.choices[0].message.content
             # Only the text is kept, as in the guide; the image travels inside it.
             messages.append({"role": "assistant", "content": content or ""})
-            for k, (extension, data) in enumerate(images_in(content), start=1):
+            for k, (extension, data) in enumerate(images_in(content, api_key), start=1):
                 path = out_dir / f"messages-turn-{turn}-{k}.{extension}"
                 path.write_bytes(data)
                 saved.append(path)
-            print(f"turn {turn}: {prompt!r} -> {len(images_in(content))} image(s)")
+            print(f"turn {turn}: {prompt!r} -> {len(images_in(content, api_key))} image(s)")
     return saved
 
 

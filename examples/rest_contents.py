@@ -55,14 +55,20 @@ class NanoBananaChat:
         return message
 
 
-def image_files(message: dict[str, Any]) -> list[tuple[str, bytes]]:
+def image_bytes(url: str, api_key: str) -> tuple[str, bytes]:
+    """(extension, bytes) of an image the gateway returned: a data URL carries its bytes; a
+    hosted URL (GATEWAY_PUBLIC_URL set on the gateway) is fetched."""
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        return header.removeprefix("data:").split(";")[0].split("/")[-1], base64.b64decode(data)
+    answer = httpx.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60)
+    answer.raise_for_status()
+    return answer.headers["content-type"].split(";")[0].split("/")[-1], answer.content
+
+
+def image_files(message: dict[str, Any], api_key: str) -> list[tuple[str, bytes]]:
     """(extension, bytes) of each image in the message's `images[]`."""
-    found = []
-    for item in message.get("images") or []:
-        header, _, data = item["image_url"]["url"].partition(",")
-        extension = header.removeprefix("data:").split(";")[0].split("/")[-1]
-        found.append((extension, base64.b64decode(data)))
-    return found
+    return [image_bytes(item["image_url"]["url"], api_key) for item in message.get("images") or []]
 
 
 def main(base_url: str, out_dir: Path) -> list[Path]:
@@ -74,11 +80,11 @@ def main(base_url: str, out_dir: Path) -> list[Path]:
         chat = NanoBananaChat(http)
         for turn, prompt in enumerate(PROMPTS, start=1):
             message = chat.send(prompt)
-            for k, (extension, data) in enumerate(image_files(message), start=1):
+            for k, (extension, data) in enumerate(image_files(message, api_key), start=1):
                 path = out_dir / f"rest-turn-{turn}-{k}.{extension}"
                 path.write_bytes(data)
                 saved.append(path)
-            print(f"turn {turn}: {prompt!r} -> {len(image_files(message))} image(s)")
+            print(f"turn {turn}: {prompt!r} -> {len(image_files(message, api_key))} image(s)")
     return saved
 
 

@@ -37,13 +37,18 @@ class LiveGateway:
     emulator: EmulatorState
 
 
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[LiveGateway]:
-    emulator_app = build_emulator_app()
-    app = build_app(make_settings(), upstream_transport=httpx.ASGITransport(app=emulator_app))
+@pytest.fixture(scope="module", params=["inline", "hosted"])
+def gateway(request: pytest.FixtureRequest) -> Iterator[LiveGateway]:
+    """The gateway as `./scripts/serve` runs it, and with hosted images (GATEWAY_PUBLIC_URL):
+    then images come back as URLs the examples must fetch."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    hosted = {"public_url": f"http://127.0.0.1:{port}"} if request.param == "hosted" else {}
+    emulator_app = build_emulator_app()
+    app = build_app(
+        make_settings(**hosted), upstream_transport=httpx.ASGITransport(app=emulator_app)
+    )
     config = uvicorn.Config(app, lifespan="on", log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

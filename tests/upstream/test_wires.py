@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -188,20 +187,21 @@ async def test_a_body_cut_short_is_an_upstream_error(kind):
 @WIRES
 async def test_an_upstream_that_stops_reading_the_body_is_a_timeout(kind):
     async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(5)  # accepts, then takes nothing: the socket buffers fill up
+        # accepts, then takes nothing: the socket buffers fill up. Long enough that only the
+        # wire's read timeout can end the call (a close would be a different error), so no
+        # wall-clock assertion is needed (they fail on a loaded machine).
+        await asyncio.sleep(30)
         writer.close()
 
     listener = await asyncio.start_server(never_reads, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     wire = make_wire(kind, read_timeout=0.3)
-    started = time.monotonic()
     try:
         with pytest.raises(UpstreamTimeoutError):
             await read_all(wire, f"http://127.0.0.1:{port}/x", os.urandom(64 * 1024 * 1024))
     finally:
         await wire.aclose()
         listener.close()
-    assert time.monotonic() - started < 3
 
 
 @WIRES
