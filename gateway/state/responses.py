@@ -2,8 +2,9 @@
 generated image, scoped to the caller's credential (state/scope.py).
 
 A narrow repository over the key/value TurnStore contract (store.py), in a store instance of
-its own so that retention (GATEWAY_RESPONSES_MAX_AGE, 30 days) and the size bound
-(GATEWAY_RESPONSES_MAX_BYTES, least recently used out first) are not the turn cache's. The
+its own (state/open_state.py opens and closes it) so that retention (GATEWAY_RESPONSES_MAX_AGE,
+30 days) and the size bound (GATEWAY_RESPONSES_MAX_BYTES, least recently used out first) are
+not the turn cache's. The
 exact Gemini turn is kept inside the stored output: the reasoning item's envelope plus the
 image results rebuild it byte for byte, the same way a client's replay does.
 
@@ -20,7 +21,7 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.state.store import MEMORY_URL, SQLITE_PREFIX, TurnStore, open_store
+from gateway.state.store import MEMORY_URL, SQLITE_PREFIX, TurnStore
 
 Json = dict[str, Any]
 
@@ -63,11 +64,6 @@ class StoredResponse:
 class ResponseStore:
     def __init__(self, store: TurnStore) -> None:
         self.store = store
-
-    @classmethod
-    def open(cls, state_url: str, *, max_bytes: int, max_age_seconds: float) -> ResponseStore:
-        url = responses_store_url(state_url)
-        return cls(open_store(url, max_bytes=max_bytes, max_age_seconds=max_age_seconds))
 
     async def secret(self, configured: str) -> bytes:
         """The envelope key: configured, or made once and kept in the store (so it survives
@@ -137,6 +133,3 @@ class ResponseStore:
             current = found.response.get("previous_response_id")
         out.reverse()
         return out
-
-    async def aclose(self) -> None:
-        await self.store.aclose()
