@@ -62,6 +62,11 @@ def google_errors(handler: Handler) -> Handler:
         except GatewayError as err:
             request.app.state.metrics.error(err.code, upstream=err.upstream_body is not None)
             return google_error_response(err)
+        except Exception as exc:  # a bug: still Google's shape (the app's handler is OpenAI's)
+            log.error("unhandled error on a native route", exc_info=exc)
+            bug = GatewayError("internal error in the gateway")
+            request.app.state.metrics.error(bug.code, upstream=False)
+            return google_error_response(bug)
 
     return wrapped
 
