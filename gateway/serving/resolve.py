@@ -65,8 +65,10 @@ async def resolve(
         except StoreError as exc:
             state_failed("turn_get", services, exc)
             found_turns = {}  # stateless: the client's own carriers, then the fallbacks
-        services.metrics.turn_cache.labels("hit").inc(len(found_turns))
-        services.metrics.turn_cache.labels("miss").inc(len(needs.turn_keys) - len(found_turns))
+        hits, misses = len(found_turns), len(needs.turn_keys) - len(found_turns)
+        services.metrics.turn_cache.labels("hit").inc(hits)
+        services.metrics.turn_cache.labels("miss").inc(misses)
+        log.debug("turn cache lookup", extra={"turn_cache_hits": hits, "turn_cache_misses": misses})
         turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
     return Resolved(
         images=images,

@@ -26,6 +26,7 @@ from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
+from gateway.upstream.failure import log_attempt
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
 from gateway.upstream.wire import WireResponse, open_wire
@@ -33,7 +34,6 @@ from gateway.upstream.wire import WireResponse, open_wire
 if TYPE_CHECKING:
     import httpx
 
-log = logging.getLogger("gateway.upstream")
 body_log = logging.getLogger("gateway.bodies")
 MAX_ERROR_BODY = 64 * 1024
 MAX_JSON_BODY = MAX_EVENT_BYTES  # GATEWAY_UPSTREAM_MAX_BYTES's default (readers without settings)
@@ -156,15 +156,16 @@ class GeminiClient:
             if err.status == 429 and key is None and err.retry_after:
                 self.keys.rest(use_key, err.retry_after)
             wait = backoff(attempt, err.retry_after, self._rng)
-            if (
-                attempt >= self.settings.max_retries
-                or not should_retry(err)
-                or wait > self.settings.retry_max_wait
-            ):
+            retry = (
+                attempt < self.settings.max_retries
+                and should_retry(err)
+                and wait <= self.settings.retry_max_wait
+            )
+            log_attempt(err, self._url(path), attempt, retry, wait)
+            if not retry:
                 raise err
             attempt += 1
             stats.retries += 1
-            log.info("retrying Gemini call after %s (%.2fs)", err.code, wait)
             await asyncio.sleep(wait)
 
     async def _read_json(

@@ -19,6 +19,7 @@ from yarl import URL
 from gateway.config import Settings
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
 from gateway.upstream.body import Body, as_bytes, parts_of, size_of
+from gateway.upstream.failure import failure_kind, upstream_host
 
 READ_BUFFER = 256 * 1024  # an image answer is megabytes; fewer, larger reads cost less CPU
 MAX_HEADER_LINE = 64 * 1024  # aiohttp allows 8190 bytes; h11 (under httpx) allowed 64 KiB
@@ -70,12 +71,15 @@ class RequestBody(Payload):
             await writer.write(piece)
 
 
-def upstream_error(exc: BaseException) -> UpstreamError:
+def upstream_error(exc: BaseException, url: str) -> UpstreamError:
+    """Names the host and what failed (gateway/upstream/failure.py), never the path or key."""
+    where = upstream_host(url)
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.InvalidURL):
-        return UpstreamConnectError("could not connect to the Gemini upstream")
+        kind = failure_kind(exc)
+        return UpstreamConnectError(f"could not connect to the Gemini upstream {where}: {kind}")
     if isinstance(exc, TimeoutError):  # aiohttp's connect and read timeouts subclass it
-        return UpstreamTimeoutError("Gemini did not answer in time")
-    return UpstreamError(f"the connection to Gemini failed ({type(exc).__name__})")
+        return UpstreamTimeoutError(f"Gemini did not answer in time ({where})")
+    return UpstreamError(f"the connection to Gemini failed ({where}: {failure_kind(exc)})")
 
 
 class AiohttpResponse:
@@ -91,7 +95,7 @@ class AiohttpResponse:
             async for chunk in self._response.content.iter_any():
                 yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise upstream_error(exc) from exc
+            raise upstream_error(exc, str(self._response.url)) from exc
 
     async def close(self) -> None:
         if self._response.content.is_eof():
@@ -153,7 +157,7 @@ class AiohttpWire:
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise upstream_error(exc) from exc
+            raise upstream_error(exc, url) from exc
         return AiohttpResponse(response)
 
     @property

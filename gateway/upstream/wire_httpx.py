@@ -12,14 +12,18 @@ import httpx
 from gateway.config import Settings
 from gateway.errors import UpstreamConnectError, UpstreamError, UpstreamTimeoutError
 from gateway.upstream.body import Body, as_bytes
+from gateway.upstream.failure import failure_kind, upstream_host
 
 
-def upstream_error(exc: httpx.HTTPError) -> UpstreamError:
+def upstream_error(exc: httpx.HTTPError, url: str) -> UpstreamError:
+    """Names the host and what failed (gateway/upstream/failure.py), never the path or key."""
+    where = upstream_host(url)
     if isinstance(exc, httpx.TimeoutException):
-        return UpstreamTimeoutError("Gemini did not answer in time")
+        return UpstreamTimeoutError(f"Gemini did not answer in time ({where})")
     if isinstance(exc, httpx.ConnectError):
-        return UpstreamConnectError("could not connect to the Gemini upstream")
-    return UpstreamError(f"the connection to Gemini failed ({type(exc).__name__})")
+        kind = failure_kind(exc)
+        return UpstreamConnectError(f"could not connect to the Gemini upstream {where}: {kind}")
+    return UpstreamError(f"the connection to Gemini failed ({where}: {failure_kind(exc)})")
 
 
 class HttpxResponse:
@@ -36,7 +40,7 @@ class HttpxResponse:
             async for chunk in self._response.aiter_bytes():
                 yield chunk
         except httpx.HTTPError as exc:
-            raise upstream_error(exc) from exc
+            raise upstream_error(exc, str(self._response.url)) from exc
 
     async def close(self) -> None:
         """Also breaks httpx's response ↔ stream reference cycle: otherwise the request body
@@ -73,7 +77,7 @@ class HttpxWire:
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise upstream_error(exc) from exc
+            raise upstream_error(exc, url) from exc
         return HttpxResponse(response)
 
     @property

@@ -42,12 +42,15 @@ def gateway_on(base_url: str, **overrides: Any) -> Iterator[str]:
 
 
 @BOTH
-async def test_connection_refused_is_a_502(stream):
-    settings = loopback_settings(f"http://127.0.0.1:{closed_port()}")
+async def test_connection_refused_is_a_502_naming_the_host_and_the_failure(stream):
+    port = closed_port()
+    settings = loopback_settings(f"http://127.0.0.1:{port}")
     async with running_app(settings, None) as app, client_for(app) as http:  # type: ignore[arg-type]
         reply = await chat(http, stream=stream)
     assert reply.status == 502
     assert (reply.error["type"], reply.error["code"]) == ("server_error", "upstream_unreachable")
+    assert f"127.0.0.1:{port}: connection refused" in reply.error["message"]
+    assert KEY not in reply.error["message"]
 
 
 @BOTH

@@ -1,0 +1,80 @@
+"""What failed on the way to Gemini, in words an operator can act on: the upstream's host and
+port (never the path or query, where a key may ride) and the kind of failure (refused, TLS, DNS,
+timeout, reset). Both wires build their 502/504 messages here, so they say the same thing."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from urllib.parse import urlsplit
+
+from gateway.errors import GatewayError
+
+log = logging.getLogger("gateway.upstream")
+MAX_CHAIN = 8  # exception causes followed; wrappers nest two or three deep
+
+
+def upstream_host(url: str) -> str:
+    """`host:port` of `url`; nothing else of it (keys travel in queries and headers)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return "an unparseable URL"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{host}:{port or default}" if host else "an unparseable URL"
+
+
+def failure_kind(exc: BaseException) -> str:
+    """The first recognised cause along the exception's chain (`os_error`, `__cause__`,
+    `__context__`): the wrappers of aiohttp and httpx differ, the OS errors under them do not."""
+    seen: BaseException | None = exc
+    for _ in range(MAX_CHAIN):
+        if seen is None:
+            break
+        kind = _kind_of(seen)
+        if kind:
+            return kind
+        inner = getattr(seen, "os_error", None)
+        nxt = inner if isinstance(inner, BaseException) and inner is not seen else None
+        seen = nxt or seen.__cause__ or seen.__context__
+    return type(exc).__name__
+
+
+def _kind_of(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "TLS certificate verification failed"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS handshake failed"
+    if isinstance(exc, socket.gaierror):
+        return "DNS lookup failed"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    name = type(exc).__name__
+    if "DNS" in name:  # aiohttp.ClientConnectorDNSError keeps the gaierror only as its os_error
+        return "DNS lookup failed"
+    if "SSL" in name or "Certificate" in name:
+        return "TLS failed"
+    return ""
+
+
+def log_attempt(err: GatewayError, url: str, attempt: int, retry: bool, wait: float) -> None:
+    """One failed attempt: a warning when Gemini (or the way to it) failed (5xx, timeout,
+    unreachable), and the retry decision at debug. The request id comes from the log filter."""
+    fields: dict[str, object] = {
+        "upstream_host": upstream_host(url),
+        "status": err.status,
+        "code": err.code,
+        "attempt": attempt + 1,
+    }
+    if err.status >= 500:
+        log.warning("upstream call failed: %s", err.message, extra=fields)
+    log.debug(
+        "retrying upstream call" if retry else "not retrying upstream call",
+        extra={**fields, "retry": retry, "wait_s": round(wait, 3)},
+    )
