@@ -1,3 +1,3 @@
 """gemini-gateway: an OpenAI-compatible gateway in front of Google Gemini."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -25,7 +25,7 @@ CLOUD_PLATFORM: Final = "https://www.googleapis.com/auth/cloud-platform"
 AUTH_TIMEOUT: Final = 30.0
 INSTALL_HINT: Final = (
     "Vertex AI with Google Cloud credentials needs google-auth: "
-    "pip install 'gemini-gateway[vertex]'"
+    "pip install 'gemini-openai-gateway[vertex]'"
 )
 
 
