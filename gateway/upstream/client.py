@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from gateway.config import Settings
-from gateway.errors import GatewayError, NotFoundError, UpstreamError, UpstreamTimeoutError
+from gateway.errors import GatewayError, NotFoundError, UpstreamError
 from gateway.logs import log_body
 from gateway.translate import lifted_json
 from gateway.translate.backend_body import for_backend
@@ -26,7 +26,7 @@ from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
-from gateway.upstream.failure import log_attempt
+from gateway.upstream.failure import deadline_error, log_attempt
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
 from gateway.upstream.wire import WireResponse, open_wire
@@ -51,10 +51,6 @@ class CallStats:
     # usageMetadata per answer (a stream's latest: running totals); counted when the request ends
     usage: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _deadline_error() -> UpstreamTimeoutError:
-    return UpstreamTimeoutError("Gemini did not answer within the total deadline")
 
 
 class GeminiClient:
@@ -180,7 +176,7 @@ class GeminiClient:
                 finally:
                     await response.close()
         except TimeoutError as exc:
-            raise _deadline_error() from exc
+            raise deadline_error(self._url(path)) from exc
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_response", raw)
         try:
@@ -226,7 +222,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open("POST", path, key, body, stats)
         except TimeoutError as exc:
-            raise _deadline_error() from exc
+            raise deadline_error(self._url(path)) from exc
         try:
             yield self._events(response, stats)
         finally:
@@ -325,7 +321,7 @@ class GeminiClient:
                 finally:
                     await response.close()
         except TimeoutError as exc:
-            raise _deadline_error() from exc
+            raise deadline_error(self._url(path)) from exc
         content_type = response.header("content-type") or "application/json; charset=UTF-8"
         if method == "GET" and self.backend.vertex:  # Vertex's model shapes, as AI Studio's
             try:
@@ -346,7 +342,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open("POST", path, key, body, stats)
         except TimeoutError as exc:
-            raise _deadline_error() from exc
+            raise deadline_error(self._url(path)) from exc
         try:
             yield response
         finally:

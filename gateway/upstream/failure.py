@@ -9,7 +9,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UpstreamTimeoutError
 
 log = logging.getLogger("gateway.upstream")
 MAX_CHAIN = 8  # exception causes followed; wrappers nest two or three deep
@@ -78,3 +78,13 @@ def log_attempt(err: GatewayError, url: str, attempt: int, retry: bool, wait: fl
         "retrying upstream call" if retry else "not retrying upstream call",
         extra={**fields, "retry": retry, "wait_s": round(wait, 3)},
     )
+
+
+def deadline_error(url: str) -> UpstreamTimeoutError:
+    """The total deadline ran out (GATEWAY_TOTAL_TIMEOUT): a 504 naming the host, logged at
+    warning like any other failed attempt."""
+    where = upstream_host(url)
+    err = UpstreamTimeoutError(f"Gemini did not answer within the total deadline ({where})")
+    extra = {"upstream_host": where, "status": err.status, "code": err.code}
+    log.warning("upstream call failed: %s", err.message, extra=extra)
+    return err

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.errors import UpstreamConnectError, UpstreamError
 from gateway.logs import JsonFormatter, RequestIdFilter, request_id_var
-from gateway.upstream.failure import failure_kind, log_attempt, upstream_host
+from gateway.upstream.failure import deadline_error, failure_kind, log_attempt, upstream_host
 
 
 def chained(outer: BaseException, inner: BaseException) -> BaseException:
@@ -101,3 +101,15 @@ def test_a_4xx_is_not_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="gateway.upstream")
     log_attempt(UpstreamError("bad", status_code=400), "http://127.0.0.1:9/x", 0, False, 0.1)
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
+
+
+def test_the_total_deadline_is_a_504_naming_the_host_and_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="gateway.upstream")
+    err = deadline_error("https://gemini.example/v1beta/m:generateContent?key=SECRET")
+    assert (err.status, err.code) == (504, "upstream_timeout")
+    assert err.message.endswith("total deadline (gemini.example:443)")
+    (record,) = caplog.records
+    assert (record.levelno, record.upstream_host) == (logging.WARNING, "gemini.example:443")  # type: ignore[attr-defined]
+    assert "SECRET" not in caplog.text
