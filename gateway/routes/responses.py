@@ -98,7 +98,9 @@ def list_options(query: Any) -> tuple[str, int]:
     if order not in {"asc", "desc"}:
         raise InvalidRequestError("'order' must be 'asc' or 'desc'", param="order")
     raw_limit = query.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST_LIMIT:
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses (a 500)
+    digits = raw_limit.isascii() and raw_limit.isdigit()
+    if not digits or not 1 <= int(raw_limit) <= MAX_LIST_LIMIT:
         raise InvalidRequestError(
             f"'limit' must be an integer from 1 to {MAX_LIST_LIMIT}", param="limit"
         )

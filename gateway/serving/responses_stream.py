@@ -21,6 +21,7 @@ from gateway.errors import GatewayError, UpstreamError
 from gateway.serving.chat_stream import _END, KEEPALIVE, ChatStream
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.responses import ResponsesCall, finish_call, prepare_responses
+from gateway.translate.response.completion import no_candidates
 from gateway.translate.responses.reply import ReplyReader, response_object
 
 log = logging.getLogger("gateway.serving")
@@ -89,6 +90,8 @@ class ResponsesStream(ChatStream):
                 frames = self._drain(reader)
                 if frames:
                     yield frames
+            if not reader.answered and reader.blocked_note is None:
+                raise no_candidates()  # the unary answer's error, word for word
             if not reader.finished:
                 raise UpstreamError(
                     "Gemini's stream ended before the response was complete (no finishReason)",

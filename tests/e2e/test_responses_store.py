@@ -66,6 +66,23 @@ async def test_input_items_pages_by_cursor(stack: Stack):
     assert seen == ids[::-1]
 
 
+@pytest.mark.parametrize("limit", ["\u00b2", "\u0661", "0", "101", "x"])
+async def test_a_list_limit_that_is_not_ascii_digits_is_a_400(stack: Stack, limit: str):
+    """'²' passes str.isdigit() but not int(): it was a 500 on both item lists."""
+    async with stack.http() as http:
+        created = await http.post(
+            "/v1/responses", json={"model": "gemini-2.5-flash", "input": "hi"}
+        )
+        conv = await http.post("/v1/conversations", json={})
+        for path in (
+            f"/v1/responses/{created.json()['id']}/input_items",
+            f"/v1/conversations/{conv.json()['id']}/items",
+        ):
+            listed = await http.get(path, params={"limit": limit})
+            assert listed.status_code == 400, listed.text
+            assert listed.json()["error"]["param"] == "limit"
+
+
 @pytest.mark.parametrize("style", ["item_reference", "id_only"])
 async def test_images_found_again_by_id(stack: Stack, style: str):
     client = stack.openai()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import emulator_stack
+from tests.e2e.responses_helpers import check_grammar, parse_events
 from tests.hardening.faults import assert_ends_with_error, chat
 
 pytestmark = pytest.mark.anyio
@@ -36,3 +37,25 @@ async def test_garbage_from_gemini_is_a_502_saying_what_is_wrong_in_both_forms(k
     assert b"data:image" not in unary.body
     assert assert_ends_with_error(streamed, "upstream_error") == error
     assert b"data:image" not in streamed.body
+
+
+@pytest.mark.parametrize("kind", sorted(GARBAGE))
+async def test_garbage_from_gemini_on_the_responses_api_is_a_502_or_a_failed_stream(
+    kind: str,
+) -> None:
+    """The Responses API says the same: a 502 envelope, and a stream ending in
+    `response.failed` (an answer without candidates was a 200 'completed' with no output)."""
+    body = {"model": "gemini-2.5-flash", "input": "hi"}
+    async with emulator_stack() as stack, stack.http() as http:
+        stack.emulator.queue_fault(kind, count=2)
+        unary = await http.post("/v1/responses", json=body)
+        streamed = await http.post("/v1/responses", json={**body, "stream": True})
+
+    assert unary.status_code == 502, unary.text[:300]
+    error = unary.json()["error"]
+    assert (error["type"], error["code"]) == ("server_error", "upstream_error")
+    assert GARBAGE[kind] in error["message"]
+    events = parse_events(streamed.text)
+    check_grammar(events)
+    assert events[-1]["type"] == "response.failed"
+    assert GARBAGE[kind] in events[-1]["response"]["error"]["message"]

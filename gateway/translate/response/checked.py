@@ -100,6 +100,16 @@ def candidates_of(response: Json) -> list[Json]:
     return candidates
 
 
+def candidate_index(candidate: Json, position: int) -> int:
+    """`index`, a non-negative integer (absent or null: its position in the list)."""
+    index = candidate.get("index")
+    if index is None:
+        return position
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise malformed(f"candidates[{position}].index", "must be a non-negative integer")
+    return index
+
+
 def prompt_feedback(response: Json) -> Json:
     feedback = response.get("promptFeedback")
     if feedback is None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import UpstreamError
-from gateway.translate.response.checked import candidates_of, checked_parts, prompt_feedback
+from gateway.translate.response.checked import (
+    candidate_index,
+    candidates_of,
+    checked_parts,
+    prompt_feedback,
+)
 from gateway.translate.response.context import Memo, ResponseContext, memo_from_views, new_view
 from gateway.translate.response.finish import explain_block, to_openai_finish_reason
 from gateway.translate.response.message import add_finish_note, to_openai_message
@@ -59,7 +64,7 @@ def to_openai_completion(response: Json, ctx: ResponseContext) -> tuple[Json, Me
     if blocked is None and not candidates:
         raise no_candidates()
     for position, candidate in enumerate(candidates):
-        index = int(candidate.get("index", position) or 0)
+        index = candidate_index(candidate, position)
         view = new_view(ctx, index)
         for part in candidate_parts(candidate):
             view.add(part)

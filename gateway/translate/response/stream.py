@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import UpstreamError
-from gateway.translate.response.checked import candidates_of
+from gateway.translate.response.checked import candidate_index, candidates_of
 from gateway.translate.response.completion import blocked_choice, candidate_parts, no_candidates
 from gateway.translate.response.context import Memo, ResponseContext, memo_from_views, new_view
 from gateway.translate.response.finish import to_openai_finish_reason
@@ -77,7 +77,7 @@ class ChunkTranslator:
         chunks: list[Json] = []
         deltas: list[Json] = []
         for position, candidate in enumerate(candidates_of(event)):
-            index = int(candidate.get("index", position) or 0)
+            index = candidate_index(candidate, position)
             deltas.extend(self._candidate(index, candidate, chunks))
         chunks.append(self._chunk(deltas))
         return chunks

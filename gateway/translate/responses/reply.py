@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gateway.translate.response.completion import blocked_choice, candidate_parts
+from gateway.translate.response.checked import candidate_index, candidates_of
+from gateway.translate.response.completion import blocked_choice, candidate_parts, no_candidates
 from gateway.translate.response.finish import GEMINI_FINISH_TO_OPENAI
 from gateway.translate.responses.output import OutputBuilder, OutputContext
 
@@ -85,6 +86,7 @@ class ReplyReader:
         self.candidate: Json = {}
         self.blocked_note: str | None = None
         self.finished = False
+        self.answered = False  # candidate 0 seen
 
     def feed(self, event: Json) -> None:
         if isinstance(event.get("usageMetadata"), dict):
@@ -94,12 +96,14 @@ class ReplyReader:
             self.blocked_note = str(blocked["message"]["content"])
             self.finished = True
             return
-        candidates = event.get("candidates") or []
+        candidates = candidates_of(event)
         first = next(
-            (c for c in candidates if isinstance(c, dict) and int(c.get("index") or 0) == 0), None
+            (c for position, c in enumerate(candidates) if candidate_index(c, position) == 0),
+            None,
         )
         if first is None:
             return
+        self.answered = True
         self.candidate = {**self.candidate, **first}
         for part in candidate_parts(first):
             self.builder.feed(part, streamed=self.builder.streaming)
@@ -122,6 +126,8 @@ def to_responses_response(
     to remember)."""
     reader = ReplyReader(ctx, streaming=False)
     reader.feed(reply)
+    if not reader.answered and reader.blocked_note is None:
+        raise no_candidates()  # as chat answers it: nothing to return is Gemini's fault (502)
     status, incomplete, usage = reader.finish()
     response = response_object(
         ctx,

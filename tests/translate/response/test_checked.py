@@ -12,6 +12,8 @@ from gateway.errors import UpstreamError
 from gateway.translate.response.completion import to_openai_completion
 from gateway.translate.response.context import ResponseContext
 from gateway.translate.response.stream import ChunkTranslator
+from gateway.translate.responses.output import OutputContext
+from gateway.translate.responses.reply import ReplyReader
 from gateway.translate.turn_view import ViewOptions
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVQImWNwav0CAALIAbzDqqRyAAAAAElFTkSuQmCC"
@@ -62,12 +64,33 @@ def test_a_malformed_part_is_an_upstream_error_in_both_translators(part: Any, sa
 
 @pytest.mark.parametrize(
     "response",
-    [{"candidates": "x"}, {"candidates": [5]}, {"promptFeedback": "x", "candidates": []}],
-    ids=["candidates not a list", "a candidate not an object", "feedback not an object"],
+    [
+        {"candidates": "x"},
+        {"candidates": [5]},
+        {"promptFeedback": "x", "candidates": []},
+        {"candidates": [{"index": "first", "finishReason": "STOP"}]},
+        {"candidates": [{"index": [0], "finishReason": "STOP"}]},
+        {"candidates": [{"index": -1, "finishReason": "STOP"}]},
+    ],
+    ids=[
+        "candidates not a list",
+        "a candidate not an object",
+        "feedback not an object",
+        "index a word",
+        "index a list",
+        "index negative",
+    ],
 )
 def test_a_malformed_answer_is_an_upstream_error(response: dict[str, Any]) -> None:
+    """In every translator: chat unary and streamed, and the Responses reader (an index that
+    is not an integer was a ValueError there: a 500)."""
     with pytest.raises(UpstreamError):
         to_openai_completion(response, context())
+    with pytest.raises(UpstreamError):
+        ChunkTranslator(context()).feed(response)
+    ctx = OutputContext(response_id="resp_x", model="m", backend="b", secret=b"k" * 32)
+    with pytest.raises(UpstreamError):
+        ReplyReader(ctx, streaming=False).feed(response)
 
 
 def test_what_gemini_really_sends_passes() -> None:
