@@ -91,7 +91,7 @@ def _tools(raw: Any, model: str, fields: Json, notes: list[str]) -> int:
                 fields["image_config"] = config
             value = tool.get("partial_images")
             partial = value if isinstance(value, int) and not isinstance(value, bool) else 0
-        elif kind in SEARCH_TOOLS:
+        elif isinstance(kind, str) and kind in SEARCH_TOOLS:
             tools.append({"type": "google_search"})
         elif kind == "code_interpreter":
             tools.append({"type": "code_execution"})

@@ -54,8 +54,14 @@ def _optional(body: Json, name: str, kind: type, what: str) -> Any:
     return value
 
 
+def _name(value: Any) -> str | None:
+    """A client's enum value, for a membership test: a list or an object there (unhashable)
+    would be a TypeError, a 500, instead of the 400 naming the field."""
+    return value if isinstance(value, str) else None
+
+
 def _content_part(part: Any, where: str, role: str, allowed: frozenset[str]) -> None:
-    kind = part.get("type") if isinstance(part, dict) else None
+    kind = _name(part.get("type")) if isinstance(part, dict) else None
     if not isinstance(part, dict) or kind not in allowed:
         raise _fail(
             f"unknown content part type {kind!r} for a {role} message; expected one of "
@@ -193,12 +199,12 @@ def _checks(body: Json) -> None:
         )
     reasoning = _optional(body, "reasoning", dict, "an object")
     effort = (reasoning or {}).get("effort")
-    if effort is not None and effort not in EFFORTS:
+    if effort is not None and _name(effort) not in EFFORTS:
         raise _fail(f"'reasoning.effort' must be one of {sorted(EFFORTS)}", "reasoning.effort")
     text = _optional(body, "text", dict, "an object")
     fmt = (text or {}).get("format")
     if fmt is not None:
-        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        kind = _name(fmt.get("type")) if isinstance(fmt, dict) else None
         if kind not in TEXT_FORMATS:
             raise _fail(f"'text.format.type' must be one of {sorted(TEXT_FORMATS)}", "text.format")
         if kind == "json_schema" and not isinstance(fmt.get("schema"), dict):
@@ -207,7 +213,7 @@ def _checks(body: Json) -> None:
     _optional(body, "tools", list, "a list")
     _optional(body, "parallel_tool_calls", bool, "a boolean")
     truncation = body.get("truncation")
-    if truncation is not None and truncation not in {"auto", "disabled"}:
+    if truncation is not None and _name(truncation) not in {"auto", "disabled"}:
         raise _fail("'truncation' must be 'auto' or 'disabled'", "truncation")
     if body.get("background") is True:
         raise _fail(
