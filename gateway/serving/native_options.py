@@ -52,6 +52,24 @@ def hosted_on(headers: Mapping[str, str], services: Services) -> bool:
     return value in _TRUE
 
 
+def _content_ok(content: object) -> bool:
+    parts = content.get("parts", []) if isinstance(content, dict) else None
+    return isinstance(parts, list) and all(isinstance(part, dict) for part in parts)
+
+
+def budgetable(body: Mapping[str, object]) -> bool:
+    """Whether the budget can read the body: `contents` a list of objects whose `parts` are
+    lists of objects, a `systemInstruction` likewise. Anything else is the client's mistake,
+    which the budget leaves alone (it was a 500 here) for Gemini to answer with its own 400."""
+    contents = body.get("contents")
+    system = body.get("systemInstruction")
+    return (
+        isinstance(contents, list)
+        and all(_content_ok(content) for content in contents)
+        and (system is None or _content_ok(system))
+    )
+
+
 async def apply_options(
     parsed: skeleton.Skeleton,
     method: str,
@@ -78,7 +96,7 @@ async def apply_options(
             said[HOSTED_HEADER] = f"inlined={len(found)}"
             call.notes.append(f"native_hosted_images:{len(found)}")
     policy = native_policy(headers, services) if method != "countTokens" else None
-    if policy is not None:
+    if policy is not None and budgetable(parsed.data):
         filled = skeleton.filled(parsed)
         fitted = await fit_history(filled, call.model, policy, call, services)
         said["x-gateway-history"] = call.history

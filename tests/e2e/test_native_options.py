@@ -170,3 +170,31 @@ def test_history_budget_per_deployment() -> None:
         )
         assert "x-gateway-history" not in opted_out.headers
         assert len(on.emulator.requests[-1].body["contents"]) == 17
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"contents": [None]},
+        {"contents": [{"role": "user", "parts": 5}]},
+        {"contents": [{"role": "user", "parts": [None]}]},
+        {
+            "contents": [{"role": "user", "parts": [{"text": "a"}]}],
+            "systemInstruction": {"parts": 5},
+        },
+    ],
+    ids=["content null", "parts a number", "part null", "system parts a number"],
+)
+def test_history_budget_leaves_a_malformed_body_to_geminis_400(
+    stack: NativeStack, body: dict[str, Any]
+) -> None:
+    """The budget reads contents; a shape it cannot read was a 500 in OpenAI's envelope. Now
+    the body goes on as sent and Gemini's own 400 comes back, as without the budget."""
+    response = httpx.post(
+        stack.url + f"/v1beta/models/{TEXT_MODEL}:generateContent",
+        json=body,
+        headers={**KEY, "x-gateway-history-budget": "trim"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert "x-gateway-history" not in response.headers
