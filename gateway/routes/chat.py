@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.auth import scope_credential, upstream_key_for
+from gateway.lifted_json import Spans
 from gateway.logs import log_body
 from gateway.routes.common import (
     EventStreamResponse,
@@ -22,7 +23,6 @@ from gateway.serving.chat_stream import ChatStream
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.fidelity import fidelity_headers
 from gateway.state.scope import scope_for
-from gateway.translate.lifted_json import Spans
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"; nobody reads it

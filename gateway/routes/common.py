@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from gateway import lifted_json
 from gateway.errors import (
     ClientClosedError,
     GatewayError,
@@ -23,7 +24,6 @@ from gateway.errors import (
     to_envelope,
 )
 from gateway.serving.body_gate import LargeBodyGate
-from gateway.translate import lifted_json
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # orjson reads 1024 levels but writes only ~254, and the Gemini body adds a few: a deeper body

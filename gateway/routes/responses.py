@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.errors import InvalidRequestError
+from gateway.lifted_json import Spans
 from gateway.logs import log_body
 from gateway.routes.chat import CLIENT_CLOSED, SSE_HEADERS, body_log, call_context
 from gateway.routes.common import (
@@ -19,7 +20,6 @@ from gateway.routes.common import (
 from gateway.serving.context import OwnedBody, Services
 from gateway.serving.responses import complete_responses, not_found
 from gateway.serving.responses_stream import ResponsesStream
-from gateway.translate.lifted_json import Spans
 
 MAX_LIST_LIMIT: Final = 100
 

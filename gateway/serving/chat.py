@@ -12,12 +12,12 @@ from typing import Any
 import orjson
 
 from gateway.errors import InvalidRequestError
+from gateway.lifted_json import Spans
 from gateway.serving import splice
 from gateway.serving.budget import budget_policy, fit_history
 from gateway.serving.context import CallContext, OwnedBody, Services
 from gateway.serving.offload import is_large, run_pure
 from gateway.serving.resolve import remember, report, resolve
-from gateway.translate.lifted_json import Spans
 from gateway.translate.parse import ChatRequest, parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
 from gateway.translate.response.completion import to_openai_completion

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config import Settings
+from gateway.lifted_json import Spans
 from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
@@ -15,7 +16,6 @@ from gateway.state.records import RecordStore
 from gateway.state.responses import ResponseStore
 from gateway.state.scope import SHARED_SCOPE
 from gateway.state.store import TurnStore
-from gateway.translate.lifted_json import Spans
 from gateway.upstream.client import CallStats, GeminiClient
 
 

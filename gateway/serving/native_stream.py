@@ -22,9 +22,9 @@ from typing import Any, Final
 import anyio
 import orjson
 
+from gateway import lifted_json
 from gateway.errors import GatewayError, ShuttingDownError, UpstreamError
 from gateway.serving.context import CallContext, Services
-from gateway.translate import lifted_json
 from gateway.translate.native.errors import google_envelope
 from gateway.upstream.body import Body
 from gateway.upstream.client import MAX_JSON_BODY

@@ -4,15 +4,12 @@ remembered turns before it; remember turns and host images after it."""
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import orjson
 
 from gateway.errors import InvalidImageUrlError, StateUnavailableError
+from gateway.protocol.turn_record import TurnRecord
 from gateway.serving.context import Services
 from gateway.state.scope import ScopedStore
 from gateway.state.store import StoreError
-from gateway.translate import lifted_json
 from gateway.translate.request import Needs, Resolved
 from gateway.translate.response.context import Memo
 from gateway.translate.turn_keys import turn_keys
@@ -58,7 +55,7 @@ async def resolve(
         fetched = await services.fetcher.fetch(url, param=param)
         services.metrics.image_fetches.labels("ok").inc()
         images[url] = (fetched.mime_type, fetched.data_b64)
-    turns: dict[str, Any] = {}
+    turns: dict[str, TurnRecord] = {}
     if needs.turn_keys:
         try:
             found_turns = await ScopedStore(services.turns, scope).get_many(needs.turn_keys)
@@ -69,7 +66,10 @@ async def resolve(
         services.metrics.turn_cache.labels("hit").inc(hits)
         services.metrics.turn_cache.labels("miss").inc(misses)
         log.debug("turn cache lookup", extra={"turn_cache_hits": hits, "turn_cache_misses": misses})
-        turns = {key: lifted_json.loads(value) for key, value in found_turns.items()}
+        for key, value in found_turns.items():
+            record = TurnRecord.decode(value)
+            if record is not None:
+                turns[key] = record
     return Resolved(
         images=images,
         turns=turns,
@@ -92,18 +92,14 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services, scop
     for turn in memo.turns:
         if not turn.replay_parts:
             continue
-        shown: dict[str, Any] = {"content": turn.content}
-        if any(not isinstance(piece, str) for piece in turn.content_pieces):
-            shown = {"content_pieces": list(turn.content_pieces)}  # each image stored once
-        record = orjson.dumps(
-            {
-                "parts": list(turn.replay_parts),
-                **shown,
-                "tool_call_ids": list(turn.tool_call_ids),
-                "model": model,
-                **({"backend": tag} if (tag := services.upstream.backend.tag) else {}),
-            }
-        )
+        record = TurnRecord.of_turn(
+            turn.replay_parts,
+            turn.content,
+            turn.content_pieces,
+            turn.tool_call_ids,
+            model,
+            backend=services.upstream.backend.tag or "",
+        ).encode()
         images = [
             str(p["inlineData"].get("data", ""))
             for p in turn.replay_parts

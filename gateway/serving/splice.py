@@ -26,8 +26,8 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
+from gateway.lifted_json import Spans
 from gateway.translate.data_urls import HEADER_LIMIT
-from gateway.translate.lifted_json import Spans
 from gateway.upstream.body import Body, Pieces
 
 MIN_SPLICE: Final = 16 * 1024  # shorter payloads are cheaper to encode than to splice

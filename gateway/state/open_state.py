@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from gateway.state.factory import MEMORY_URL, SQLITE_PREFIX, open_store
 from gateway.state.records import RecordStore
 from gateway.state.responses import responses_store_url
-from gateway.state.store import MEMORY_URL, SQLITE_PREFIX, Clock, TurnStore, open_store
+from gateway.state.store import Clock, TurnStore
 
 
 @dataclass(frozen=True, slots=True)

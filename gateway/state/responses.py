@@ -21,7 +21,8 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.state.store import MEMORY_URL, SQLITE_PREFIX, TurnStore
+from gateway.state.factory import MEMORY_URL, SQLITE_PREFIX
+from gateway.state.store import TurnStore
 
 Json = dict[str, Any]
 

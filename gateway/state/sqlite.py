@@ -32,6 +32,7 @@ from gateway.state.store import (
 
 log = logging.getLogger(__name__)
 
+
 P = ParamSpec("P")
 T = TypeVar("T")
 

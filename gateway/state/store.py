@@ -5,20 +5,21 @@ signatures and image bytes Gemini needs back. After each response the caller sto
 serialised turn under the keys that survive such clients (hashes of visible text, image
 bytes, tool-call ids); the next request looks them up. Values are opaque bytes and big
 (signatures ~600 KB, images several MB), so a value put under several keys is stored once.
+
+A store never looks inside its values: in the turn cache they are encoded `TurnRecord`s
+(gateway/protocol/turn_record.py, in the pure bottom layer because translation reads them);
+responses.py keeps stored responses in a store of its own. This module is the contract every
+backend implements and imports; `factory.py` picks a backend from its URL.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 Clock = Callable[[], float]
-
-MEMORY_URL = "memory"
-SQLITE_PREFIX = "sqlite:///"
 
 
 class StoreError(Exception):
@@ -92,7 +93,7 @@ def digest_items(items: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def chunked(seq: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """Batches small enough for SQLite's bound-parameter limit."""
+    """Batches small enough for SQLite's bound-parameter limit (sqlite.py, sqlite_records.py)."""
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
 
@@ -103,40 +104,3 @@ def check_limits(max_bytes: int, max_age_seconds: float) -> None:
         raise ValueError(f"turn store max_bytes must be positive, got {max_bytes}")
     if not max_age_seconds > 0:
         raise ValueError(f"turn store max_age_seconds must be positive, got {max_age_seconds}")
-
-
-def open_store(
-    url: str,
-    *,
-    max_bytes: int,
-    max_age_seconds: float,
-    clock: Clock = time.time,
-) -> TurnStore:
-    """Build a store from its config URL.
-
-    "memory" -> in-process LRU; "sqlite:///relative/path.db", "sqlite:////absolute/path.db"
-    or "sqlite:///:memory:" -> SQLite (survives restarts unless in-memory).
-    """
-    # Imported here: the backends import this module for StoreStats, and the memory
-    # backend should not pay for sqlite3.
-    if url == MEMORY_URL:
-        from gateway.state.memory import MemoryTurnStore
-
-        return MemoryTurnStore(max_bytes=max_bytes, max_age_seconds=max_age_seconds, clock=clock)
-    if url.startswith(SQLITE_PREFIX):
-        path = url[len(SQLITE_PREFIX) :]
-        if not path:
-            raise ValueError(
-                f"turn store URL {url!r} has no database path; "
-                "use sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite:///:memory:"
-            )
-        from gateway.state.sqlite import SqliteTurnStore
-
-        return SqliteTurnStore(
-            path, max_bytes=max_bytes, max_age_seconds=max_age_seconds, clock=clock
-        )
-    raise ValueError(
-        f"unsupported turn store URL {url!r}: expected 'memory', 'sqlite:///<path>' or "
-        "'redis://host:port/db' (e.g. sqlite:///state/turns.db,"
-        " sqlite:////var/lib/gateway/turns.db, sqlite:///:memory:, redis://127.0.0.1:6379/0)"
-    )

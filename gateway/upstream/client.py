@@ -17,10 +17,10 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from gateway import lifted_json
 from gateway.config import Settings
 from gateway.errors import GatewayError, NotFoundError, UpstreamError
 from gateway.logs import log_body
-from gateway.translate import lifted_json
 from gateway.translate.backend_body import for_backend
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend

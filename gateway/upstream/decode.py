@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
+from gateway import lifted_json
 from gateway.errors import UpstreamError
-from gateway.translate import lifted_json
 
 MAX_EVENT_BYTES = 64 * 1024 * 1024  # the default of GATEWAY_UPSTREAM_MAX_BYTES
 

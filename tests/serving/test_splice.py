@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
+from gateway import lifted_json
 from gateway.serving import splice
-from gateway.translate import lifted_json
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
 from gateway.translate.request.resolved import Resolved

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.translate.lifted_json import MIN_RUN, long_runs
+from gateway.lifted_json import MIN_RUN, long_runs
 
 Json = dict[str, Any]
 HOLE_LEAD: Final = "\x00"

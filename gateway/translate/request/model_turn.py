@@ -12,13 +12,14 @@ The client's edit always wins: a signature stays only on a part that is still th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
 from gateway.errors import InvalidRequestError
+from gateway.protocol.turn_record import TurnRecord
 from gateway.translate.data_urls import parse_data_url
 from gateway.translate.request.origin import (
     message_origin,
@@ -27,7 +28,6 @@ from gateway.translate.request.origin import (
     strip_signatures,
 )
 from gateway.translate.request.parts import image_url_part
-from gateway.translate.request.record_shows import record_shows
 from gateway.translate.request.resolved import Resolved
 from gateway.translate.request.visible import (
     image_item_url,
@@ -171,14 +171,12 @@ def _carrier_part(
 # -- 2. the turn cache -------------------------------------------------------------------------
 
 
-def _from_record(
-    message: Json, record: Mapping[str, Any], param: str, visible: str
-) -> ModelTurn | None:
-    if not record_shows(record, visible):
+def _from_record(message: Json, record: TurnRecord, param: str, visible: str) -> ModelTurn | None:
+    if not record.shows(visible):
         return None
-    parts = [dict(p) for p in record.get("parts") or []]
+    parts = [dict(p) for p in record.parts]
     calls = {c["id"]: (k, c) for k, c in enumerate(message.get("tool_calls") or [])}
-    recorded_ids = list(record.get("tool_call_ids") or [])
+    recorded_ids = list(record.tool_call_ids)
     if sorted(calls) != sorted(recorded_ids):
         return None
     fc_positions = [i for i, p in enumerate(parts) if "functionCall" in p]
@@ -198,11 +196,11 @@ def _from_record(
 # -- 3. rebuild from what is visible --------------------------------------------------------------
 
 
-def _known_signatures(records: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
-    """Part identity → signature, over every remembered turn that matched a key."""
+def _known_signatures(turns: Sequence[Sequence[Json]]) -> dict[str, str | None]:
+    """Part identity → signature, over the parts of every remembered turn that matched a key."""
     known: dict[str, str | None] = {}
-    for record in records:
-        for part in record.get("parts") or []:
+    for parts in turns:
+        for part in parts:
             identity = part_identity(part)
             if identity is not None:
                 known.setdefault(identity, part.get(SIG))
@@ -213,12 +211,14 @@ def _rebuild(
     message: Json,
     param: str,
     resolved: Resolved,
-    records: Sequence[Mapping[str, Any]],
+    known_parts: Sequence[Sequence[Json]],
     trusted: bool = True,
 ) -> ModelTurn:
-    """`trusted`: the message's own signatures come from this backend (else none is used)."""
+    """`known_parts`: the parts of every remembered turn (and carrier text) that may say which
+    signature signs what. `trusted`: the message's own signatures come from this backend (else
+    none is used)."""
     loose = loose_signatures(message) if trusted else LooseSignatures()
-    known = _known_signatures(records)
+    known = _known_signatures(known_parts)
     # A signature known to sign some other part (the text before the client edited it) must
     # not be moved onto a changed part: Gemini rejects that as "Corrupted thought signature".
     owner = {sig: identity for identity, sig in known.items() if sig}
@@ -323,10 +323,10 @@ def to_gemini_model_turn(
         turn = _from_record(message, record, param, visible)
         if turn is not None:
             return turn if record_origin(record) == resolved.backend else _foreign(turn)
-    own = [r for r in records if record_origin(r) == resolved.backend]
-    evidence = {"parts": _carrier_texts(carrier) if trusted else []}
+    own = [r.parts for r in records if record_origin(r) == resolved.backend]
+    evidence = _carrier_texts(carrier) if trusted else []
     turn = _rebuild(message, param, resolved, [*own, evidence], trusted)
-    others = signatures_in(r for r in records if r not in own)
+    others = signatures_in(r.parts for r in records if record_origin(r) != resolved.backend)
     if not trusted:
         others |= set(loose_signatures(message).all())
-    return replace(turn, dropped=len(others - signatures_in([{"parts": turn.parts}])))
+    return replace(turn, dropped=len(others - signatures_in([turn.parts])))

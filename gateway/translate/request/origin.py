@@ -10,9 +10,10 @@ AI Studio's, and AI Studio responses stay exactly as they were.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
+from gateway.protocol.turn_record import TurnRecord
 from gateway.translate.signatures import DUMMY_SIGNATURE, google_extra
 from gateway.translate.turn_view import SIG
 
@@ -40,9 +41,8 @@ def message_origin(message: Json) -> str:
     return next((tag for tag in map(_tag, _items(message)) if tag is not None), "")
 
 
-def record_origin(record: Mapping[str, Any]) -> str:
-    tag = record.get(BACKEND)
-    return tag if isinstance(tag, str) else ""
+def record_origin(record: TurnRecord) -> str:
+    return record.backend
 
 
 def strip_signatures(
@@ -65,11 +65,11 @@ def strip_signatures(
     return out, flags, dropped
 
 
-def signatures_in(records: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The real signatures (not the documented bypass value) the records' parts carry."""
+def signatures_in(turns: Iterable[Sequence[Json]]) -> set[str]:
+    """The real signatures (not the documented bypass value) the turns' parts carry."""
     return {
         p[SIG]
-        for r in records
-        for p in r.get("parts") or []
-        if isinstance(p, dict) and isinstance(p.get(SIG), str) and p[SIG] != DUMMY_SIGNATURE
+        for parts in turns
+        for p in parts
+        if isinstance(p.get(SIG), str) and p[SIG] != DUMMY_SIGNATURE
     }

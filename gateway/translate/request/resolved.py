@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+
+from gateway.protocol.turn_record import TurnRecord
 
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
     images: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # url -> (mime, base64)
-    turns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # cache key -> turn record
+    turns: Mapping[str, TurnRecord] = field(default_factory=dict)  # cache key -> turn record
     hosted_base: str | None = None  # our own public URL, to recognise hosted image URLs
     # Data URLs the shell split while reading the body, by identity: id(url) -> (url, payload).
     # Translation puts that payload (the text, or a stand-in when nothing reads payloads

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.translate.lifted_json import MIN_RUN
+from gateway.lifted_json import MIN_RUN
 from gateway.translate.native import skeleton
 from gateway.translate.native.repairs import repair
 

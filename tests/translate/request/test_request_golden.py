@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from golden import case_dirs, load
 from validators import validate_gemini_request
 
 from gateway.config import DEFAULT_IMAGE_LIMITS
+from gateway.protocol.turn_record import TurnRecord
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import Resolved, to_gemini_request
 from gateway.translate.turn_view import ViewOptions
@@ -30,7 +32,11 @@ def resolved_for(case: Path) -> Resolved:
         return Resolved()
     spec = load(path)
     images = {url: (mime, data) for url, (mime, data) in spec.get("images", {}).items()}
-    return Resolved(images, spec.get("turns", {}), spec.get("hosted_base"))
+    turns = {
+        key: TurnRecord.decode(orjson.dumps(raw)) for key, raw in spec.get("turns", {}).items()
+    }
+    assert None not in turns.values(), f"{case.name}: a turn record of another shape"
+    return Resolved(images, turns, spec.get("hosted_base"))
 
 
 def translate(case: Path) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.state import TurnStore, open_store
+from gateway.state.factory import open_store
 from gateway.state.memory import MemoryTurnStore
 from gateway.state.sqlite import SqliteTurnStore
+from gateway.state.store import TurnStore
 
 pytestmark = pytest.mark.anyio
 

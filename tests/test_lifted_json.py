@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.translate import lifted_json
+from gateway import lifted_json
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + os.urandom(3 * lifted_json.MIN_RUN)).decode()
 

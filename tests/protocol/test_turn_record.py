@@ -1,14 +1,16 @@
-"""A turn record keeps each mirrored image once (content pieces with part refs) and still
-matches only the exact content the client was shown."""
+"""A turn record keeps each mirrored image once (content pieces with part refs), still
+matches only the exact content the client was shown, and survives its encoding; bytes of any
+other shape decode to nothing (a cache miss)."""
 
 from __future__ import annotations
 
 import base64
 import os
 
+import orjson
 import pytest
 
-from gateway.translate.request.record_shows import record_shows
+from gateway.protocol.turn_record import TurnRecord
 from gateway.translate.turn_view import TurnView, ViewOptions
 
 DATA = base64.b64encode(os.urandom(300_000)).decode()
@@ -17,6 +19,12 @@ PARTS = [
     {"inlineData": {"mimeType": "image/png", "data": DATA}},
     {"text": "Want changes?"},
 ]
+
+
+def record_shows(fields: dict[str, object], visible: str) -> bool:
+    """Through the encoding, as the turn cache hands a record to translation."""
+    record = TurnRecord.decode(orjson.dumps(fields))
+    return record is not None and record.shows(visible)
 
 
 def shown(parts: list[dict[str, object]], options: ViewOptions) -> tuple[str, list[object]]:
@@ -78,3 +86,28 @@ def test_text_only_and_hosted_turns_keep_plain_content():
 )
 def test_malformed_records_never_match(pieces):
     assert not record_shows({"parts": PARTS, "content_pieces": pieces}, "Here it is.")
+
+
+def test_a_record_survives_its_encoding():
+    content, pieces = shown(PARTS, ViewOptions())
+    record = TurnRecord.of_turn(PARTS, content, pieces, ["call_1"], "gemini-3-pro-image-preview")
+    assert record.content is None and record.content_pieces == tuple(pieces)
+    assert TurnRecord.decode(record.encode()) == record
+    plain = TurnRecord.of_turn(PARTS[:1], "Here it is.", ["Here it is."], [], "m")
+    assert plain.content == "Here it is." and plain.content_pieces is None
+    assert TurnRecord.decode(plain.encode()) == plain
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"parts": "x"}',
+        b'{"parts": [1]}',
+        b'{"parts": [], "tool_call_ids": [1]}',
+    ],
+)
+def test_bytes_of_another_shape_decode_to_nothing(raw):
+    assert TurnRecord.decode(raw) is None
