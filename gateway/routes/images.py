@@ -22,7 +22,7 @@ from gateway.routes.chat import call_context
 from gateway.routes.common import json_response, media_type, read_json, unless_disconnected
 from gateway.serving.context import Services
 from gateway.serving.images import Upload, complete_images
-from gateway.translate.images_api import parse_images_request
+from gateway.translate.images.request import parse_images_request
 
 MAX_FORM_FILES: Final = 64  # above every model's reference limit, so ours is the one that speaks
 MAX_FORM_FIELDS: Final = 64

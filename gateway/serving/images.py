@@ -27,17 +27,19 @@ from gateway.serving.context import CallContext, Services
 from gateway.serving.resolve import state_failed
 from gateway.state.store import StoreError
 from gateway.translate.data_urls import fingerprint
-from gateway.translate.images_api import (
-    OUTPUT_FORMATS,
+from gateway.translate.images.reply import (
     ImageReply,
-    ImagesRequest,
-    InlineImage,
     OutputImage,
     format_of,
     read_image_reply,
-    to_gemini_images_body,
     to_images_usage,
     to_openai_images_response,
+)
+from gateway.translate.images.request import (
+    OUTPUT_FORMATS,
+    ImagesRequest,
+    InlineImage,
+    to_gemini_images_body,
 )
 from gateway.translate.request import image_limit_for
 from gateway.translate.turn_view import hosted_name

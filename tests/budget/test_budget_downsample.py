@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from gateway.media import downsample
-from gateway.translate.budget import ImageRef, image_size
+from gateway.translate.budget import ImageRef
+from gateway.translate.token_estimate import image_size
 
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 

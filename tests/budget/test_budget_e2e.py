@@ -16,8 +16,8 @@ import pytest
 from budget.image_inflater import InflatedStack, inflated_stack, upscaled
 
 from gateway.media import downsample
-from gateway.translate.budget import estimate_tokens, image_size
 from gateway.translate.signatures import DUMMY_SIGNATURE
+from gateway.translate.token_estimate import estimate_tokens, image_size
 
 pytestmark = pytest.mark.anyio
 

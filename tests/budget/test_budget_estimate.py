@@ -14,10 +14,9 @@ from PIL import Image
 
 from gateway.config import load_settings
 from gateway.errors import InvalidRequestError
-from gateway.translate.budget import (
-    HistoryPolicy,
+from gateway.translate.budget import HistoryPolicy, history_policy
+from gateway.translate.token_estimate import (
     estimate_tokens,
-    history_policy,
     image_size,
     image_tokens,
     input_limit,

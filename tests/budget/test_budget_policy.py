@@ -19,13 +19,12 @@ from gateway.translate.budget import (
     BudgetOutcome,
     HistoryPolicy,
     Shrunk,
-    estimate_tokens,
     first_pass,
-    image_size,
     second_pass,
     turn_starts,
 )
 from gateway.translate.signatures import DUMMY_SIGNATURE
+from gateway.translate.token_estimate import estimate_tokens, image_size
 
 Json = dict[str, Any]
 MODEL = "gemini-3-pro-image-preview"

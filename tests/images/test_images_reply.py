@@ -13,14 +13,16 @@ from openai.types import ImagesResponse
 from validators import validate_gemini_request
 
 from gateway.errors import InvalidRequestError, UpstreamError
-from gateway.translate.images_api import (
-    InlineImage,
+from gateway.translate.images.reply import (
     OutputImage,
-    parse_images_request,
     read_image_reply,
-    to_gemini_images_body,
     to_images_usage,
     to_openai_images_response,
+)
+from gateway.translate.images.request import (
+    InlineImage,
+    parse_images_request,
+    to_gemini_images_body,
 )
 
 PNG_B64 = "iVBORw0KGgo="

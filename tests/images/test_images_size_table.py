@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidRequestError
-from gateway.translate.images_api import (
+from gateway.translate.images.request import (
     DEFAULT_IMAGE_MODEL,
     parse_images_request,
     resolve_image_model,

@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.errors import UpstreamError
-from gateway.translate.budget import part_tokens
 from gateway.translate.embeddings.request import EmbeddingsRequest
+from gateway.translate.token_estimate import part_tokens
 
 Json = dict[str, Any]
 Vector = list[float]

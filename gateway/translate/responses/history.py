@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gateway.translate.data_urls import fingerprint, to_data_url
-from gateway.translate.images_api import OUTPUT_FORMATS
+from gateway.translate.images.request import OUTPUT_FORMATS
 from gateway.translate.responses.envelope import Opened, open_envelope
 from gateway.translate.responses.output import args_fingerprint
 

@@ -1,5 +1,5 @@
 """Responses parameters → the chat request fields the chat translation already maps to Gemini
-(one home for each rule: tools.py, generation_config.py, images_api.py's size table), plus
+(one home for each rule: tools.py, generation_config.py, images/sizes.py), plus
 the fields a response echoes back.
 
 - tools[type=function] {name, description, parameters} → tools[].function
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
-from gateway.translate.images_api import (
+from gateway.translate.images.sizes import (
     QUALITY_TO_IMAGE_SIZE,
     size_to_image_config,
     takes_image_size,
