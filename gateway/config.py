@@ -25,13 +25,6 @@ from gateway.config_checks import (
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 
-# Reference-image limits per model pattern (gemini-api.md §5): first matching prefix wins.
-DEFAULT_IMAGE_LIMITS: tuple[tuple[str, int], ...] = (
-    ("gemini-2.5-flash-image", 3),
-    ("gemini-3", 14),
-    ("", 14),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -80,7 +73,7 @@ class Settings:
     # Images
     image_markdown: bool = True
     thought_images: bool = False
-    image_limits: tuple[tuple[str, int], ...] = DEFAULT_IMAGE_LIMITS
+    image_limits: tuple[tuple[str, int], ...] = ()  # overrides of translate/families.py
     stream_content_piece: int = 256 * 1024
     # Embeddings: inputs in one /v1/embeddings request (sent to Gemini 100 per call)
     embeddings_max_inputs: int = 2048
@@ -227,7 +220,7 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 def _coerce(name: str, value: Any) -> Any:
     """File values arrive typed by TOML; lists become tuples, image_limits a tuple of pairs."""
     if name == "image_limits" and isinstance(value, Mapping):
-        return (*((str(k), int(v)) for k, v in value.items()), ("", 14))
+        return tuple((str(k), int(v)) for k, v in value.items())
     if name == "vertex_locations" and isinstance(value, Mapping):
         return tuple((str(k), str(v)) for k, v in value.items())
     if isinstance(value, list):

@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
-from gateway.translate.signatures import DUMMY_SIGNATURE
+from gateway.translate.families import family_of
+from gateway.translate.signatures import SIG, with_dummy_signature
 from gateway.translate.token_estimate import (
-    SIG,
     TILE,
     content_tokens,
     estimate_tokens,
@@ -232,8 +232,8 @@ def _with_shrunk(
         part = {k: v for k, v in content["parts"][j].items() if k != "inline_data"}
         part["inlineData"] = {"mimeType": image.mime_type, "data": image.data}
         signed = [part.pop(key, None) for key in (SIG, "thought_signature")] != [None, None]
-        if signed and model.startswith("gemini-3"):
-            part[SIG] = DUMMY_SIGNATURE
+        if signed and family_of(model).strict_signatures:
+            part = with_dummy_signature(part)
             dummies.add((i, j))
         content["parts"][j] = part
     return contents, dummies

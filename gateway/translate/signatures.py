@@ -15,6 +15,13 @@ from typing import Any, Final
 Json = dict[str, Any]
 
 DUMMY_SIGNATURE: Final = "skip_thought_signature_validator"
+SIG: Final = "thoughtSignature"
+
+
+def with_dummy_signature(part: Json) -> Json:
+    """The part carrying the documented dummy: where Gemini requires a signature (families.py
+    says where) and the real one is unknown or no longer signs the part (a shrunk image)."""
+    return {**part, SIG: DUMMY_SIGNATURE}
 
 
 def _google_of(holder: Any) -> Json | None:

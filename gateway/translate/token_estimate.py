@@ -18,30 +18,25 @@ from typing import Any, Final
 
 import orjson
 
-# Input token limits by model-name prefix, first match wins (gemini-api.md §5).
-INPUT_TOKEN_LIMITS: Final[tuple[tuple[str, int], ...]] = (
-    ("gemini-3-pro-image", 65_536),
-    ("gemini-3.1-flash-image", 65_536),  # not in the reference; assumed equal to 3 Pro Image
-    ("gemini-2.5-flash-image", 32_768),
-    ("", 1_048_576),
-)
+from gateway.translate.families import family_of
+from gateway.translate.signatures import SIG
+
 TILE: Final = 768
 TILE_TOKENS: Final = 258
 SMALL_SIDE: Final = 384
 UNKNOWN_SIZE: Final = (1024, 1024)
-GEMINI3_IMAGE_CAPS: Final[dict[str, int]] = {
+MEDIA_RESOLUTION_CAPS: Final[dict[str, int]] = {
     "MEDIA_RESOLUTION_LOW": 280,
     "MEDIA_RESOLUTION_MEDIUM": 560,
     "MEDIA_RESOLUTION_HIGH": 1120,
 }
-GEMINI3_DEFAULT_CAP: Final = 1120
-SIG: Final = "thoughtSignature"
+DEFAULT_MEDIA_CAP: Final = 1120
 _URLSAFE: Final = str.maketrans("-_", "+/")
 _JPEG_HEAD: Final = 64 * 1024
 
 
 def input_limit(model: str) -> int:
-    return next(limit for prefix, limit in INPUT_TOKEN_LIMITS if model.startswith(prefix))
+    return family_of(model).input_token_limit
 
 
 def _head(data: str, chars: int) -> bytes:
@@ -98,11 +93,11 @@ def image_size(data: str) -> tuple[int, int] | None:
 
 
 def image_cap(model: str, body: Mapping[str, Any]) -> int | None:
-    if not model.startswith("gemini-3"):
+    if not family_of(model).media_resolution_caps:
         return None
     config = body.get("generationConfig") or {}
     level = str(config.get("mediaResolution") or "").upper() if isinstance(config, dict) else ""
-    return GEMINI3_IMAGE_CAPS.get(level, GEMINI3_DEFAULT_CAP)
+    return MEDIA_RESOLUTION_CAPS.get(level, DEFAULT_MEDIA_CAP)
 
 
 def image_tokens(width: int, height: int, cap: int | None) -> int:

@@ -23,9 +23,9 @@ from gateway.translate.data_urls import (
     markdown_image_pieces,
     to_data_url,
 )
+from gateway.translate.signatures import SIG
 
 GOOGLE: Final = "google"
-SIG: Final = "thoughtSignature"
 
 Json = dict[str, Any]
 

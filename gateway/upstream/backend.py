@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway.config import Settings
 from gateway.errors import GatewayError, NotFoundError
+from gateway.translate.families import family_of
 from gateway.upstream.vertex_url import VertexTarget, is_regional, location_for, vertex_url
 
 if TYPE_CHECKING:
@@ -159,7 +160,8 @@ class Vertex:
         (Embeddings take Vertex's own calls, translate/embeddings/wire.py: no rewrite here.)"""
         model = path.removeprefix("models/").partition("?")[0].partition(":")[0]
         location = location_for(self.target, model)
-        if error.status != 404 or not model.startswith("gemini-3") or not is_regional(location):
+        global_only = family_of(model).vertex_global_only
+        if error.status != 404 or not global_only or not is_regional(location):
             return error
         return NotFoundError(
             f"{model} is not served on the Vertex AI location {location!r}: Gemini 3 preview "

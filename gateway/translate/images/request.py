@@ -14,25 +14,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.families import DEFAULT_IMAGE_MODEL, IMAGE_MODELS, is_image_model
 from gateway.translate.images.sizes import (
     QUALITY_TO_IMAGE_SIZE,
     size_to_image_config,
     takes_image_size,
 )
-from gateway.translate.request.generation_config import (
-    camelize,
-    check_image_config,
-    is_image_model,
-)
+from gateway.translate.request.generation_config import camelize, check_image_config
 
 Json = dict[str, Any]
 
-DEFAULT_IMAGE_MODEL: Final = "gemini-3-pro-image-preview"
-GEMINI_IMAGE_MODELS: Final = (
-    "gemini-3-pro-image-preview",
-    "gemini-3.1-flash-image-preview",
-    "gemini-2.5-flash-image",
-)
 # OpenAI's own image model ids: existing code passes them, and a base_url swap is all it should
 # need, so they mean the default Gemini image model (logged as a note).
 OPENAI_IMAGE_MODEL_PREFIXES: Final = ("dall-e-", "gpt-image-", "chatgpt-image")
@@ -114,7 +105,7 @@ def resolve_image_model(value: Any) -> tuple[str, str | None]:
         return model, None
     raise InvalidRequestError(
         f"model {model!r} cannot make images here: /v1/images takes a Gemini image model ("
-        + ", ".join(GEMINI_IMAGE_MODELS)
+        + ", ".join(IMAGE_MODELS)
         + f"); leave 'model' out for {DEFAULT_IMAGE_MODEL}",
         param="model",
         code="model_not_supported",

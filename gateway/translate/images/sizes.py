@@ -15,7 +15,7 @@ import re
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
-from gateway.translate.request.generation_config import ASPECT_RATIOS, ASPECT_RATIOS_31_FLASH
+from gateway.translate.families import family_of
 
 Json = dict[str, Any]
 
@@ -44,11 +44,11 @@ _WXH: Final = re.compile(r"^(\d{1,6})x(\d{1,6})$")
 
 
 def aspect_ratios_for(model: str) -> frozenset[str]:
-    return ASPECT_RATIOS_31_FLASH if "3.1-flash-image" in model else ASPECT_RATIOS
+    return family_of(model).aspect_ratios
 
 
 def takes_image_size(model: str) -> bool:
-    return not model.startswith("gemini-2")
+    return bool(family_of(model).image_sizes)
 
 
 def _ratio_log(ratio: str) -> float:
@@ -64,7 +64,7 @@ def nearest_aspect_ratio(width: int, height: int, model: str) -> str:
 def image_size_for(longer_side: int, model: str) -> str | None:
     if not takes_image_size(model):
         return None
-    if longer_side <= 512 and "3.1-flash-image" in model:
+    if longer_side <= 512 and "512" in family_of(model).image_sizes:
         return "512"
     return "1K" if longer_side <= 1024 else "2K" if longer_side <= 2048 else "4K"
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.families import family_of
 from gateway.translate.parse import ChatRequest
 from gateway.translate.request.contents import count_images, to_gemini_contents
 from gateway.translate.request.generation_config import camelize, to_gemini_generation_config
@@ -94,15 +95,17 @@ def inputs_needed(chat: ChatRequest, options: ViewOptions) -> Needs:
     return Needs(tuple(dict.fromkeys(fetch)), tuple(dict.fromkeys(hosted)), tuple(keys))
 
 
-def image_limit_for(model: str, limits: tuple[tuple[str, int], ...]) -> int:
-    return next((limit for prefix, limit in limits if model.startswith(prefix)), 14)
+def image_limit_for(model: str, overrides: tuple[tuple[str, int], ...] = ()) -> int:
+    """The deployment's override (first matching model-name prefix), else the family's."""
+    found = (limit for prefix, limit in overrides if model.startswith(prefix))
+    return next(found, family_of(model).image_limit)
 
 
 def to_gemini_request(
     chat: ChatRequest,
     resolved: Resolved,
     options: ViewOptions,
-    image_limits: tuple[tuple[str, int], ...] = (("", 14),),
+    image_limits: tuple[tuple[str, int], ...] = (),
 ) -> GeminiCall:
     contents = to_gemini_contents(chat, resolved, options)
     last_user = next((c for c in reversed(contents.contents) if c["role"] == "user"), None)

@@ -8,12 +8,13 @@ from typing import Any
 import orjson
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.families import family_of
 from gateway.translate.parse import ChatRequest
 from gateway.translate.request.model_turn import ModelTurn, to_gemini_model_turn
 from gateway.translate.request.parts import to_gemini_user_part
 from gateway.translate.request.resolved import Resolved
-from gateway.translate.signatures import DUMMY_SIGNATURE
-from gateway.translate.turn_view import SIG, ViewOptions
+from gateway.translate.signatures import SIG, with_dummy_signature
+from gateway.translate.turn_view import ViewOptions
 
 Json = dict[str, Any]
 
@@ -126,14 +127,15 @@ def _apply_fallbacks(turn: ModelTurn, model: str, current: bool) -> tuple[ModelT
     """Dummy signatures only where Gemini requires one and none could be recovered."""
     notes: list[str] = []
     parts = list(turn.parts)
-    if model.startswith("gemini-3") and current:
+    family = family_of(model)
+    if family.strict_signatures and current:
         for k, part in enumerate(parts):
             if "functionCall" in part:
                 if SIG not in part:
-                    parts[k] = {**part, SIG: DUMMY_SIGNATURE}
+                    parts[k] = with_dummy_signature(part)
                     notes.append("signature_fallback:function_call")
                 break
-    if model.startswith("gemini-3") and "image" in model:
+    if family.signed_image_turns:
         seen_image = False
         first_text = True
         for k, part in enumerate(parts):
@@ -141,7 +143,7 @@ def _apply_fallbacks(turn: ModelTurn, model: str, current: bool) -> tuple[ModelT
             is_text = "text" in part and not part.get("thought")
             needs = is_image or (is_text and first_text and not seen_image)
             if needs and SIG not in part and not turn.known[k]:
-                parts[k] = {**part, SIG: DUMMY_SIGNATURE}
+                parts[k] = with_dummy_signature(part)
                 notes.append("signature_fallback:" + ("image" if is_image else "text"))
             seen_image = seen_image or is_image
             first_text = first_text and not is_text

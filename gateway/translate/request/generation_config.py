@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.families import family_of
 from gateway.translate.parse import ChatRequest
 
 Json = dict[str, Any]
@@ -21,8 +22,8 @@ OPENAI_TO_GEMINI_PARAM: Final[dict[str, str]] = {
     "frequency_penalty": "frequencyPenalty",
 }
 
-# reasoning_effort → thinkingBudget for Gemini 2.5. Pro cannot switch thinking off (128 minimum);
-# Flash and Flash-Lite stop at 24576, Pro at 32768 (a larger budget is a 400).
+# reasoning_effort → thinkingBudget for Gemini 2.5, then kept within the family's range
+# (families.py; a larger budget is a 400).
 EFFORT_TO_BUDGET: Final[dict[str, int]] = {
     "none": 0,
     "minimal": 512,
@@ -31,31 +32,6 @@ EFFORT_TO_BUDGET: Final[dict[str, int]] = {
     "high": 24576,
     "xhigh": 32768,
 }
-FLASH_MAX_BUDGET: Final = 24576
-PRO_MIN_BUDGET: Final = 128
-# reasoning_effort → thinkingLevel for Gemini 3: Pro takes LOW/HIGH, Flash also MINIMAL/MEDIUM.
-EFFORT_TO_LEVEL_FLASH: Final[dict[str, str]] = {
-    "none": "MINIMAL",
-    "minimal": "MINIMAL",
-    "low": "LOW",
-    "medium": "MEDIUM",
-    "high": "HIGH",
-    "xhigh": "HIGH",
-}
-EFFORT_TO_LEVEL_PRO: Final[dict[str, str]] = {
-    "none": "LOW",
-    "minimal": "LOW",
-    "low": "LOW",
-    "medium": "HIGH",
-    "high": "HIGH",
-    "xhigh": "HIGH",
-}
-
-ASPECT_RATIOS: Final = frozenset(
-    {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
-)
-ASPECT_RATIOS_31_FLASH: Final = ASPECT_RATIOS | {"1:4", "4:1", "1:8", "8:1"}
-IMAGE_SIZES: Final = frozenset({"1K", "2K", "4K"})
 IMAGE_CONFIG_KEYS: Final = frozenset({"aspectRatio", "imageSize"})
 
 # Keys whose values are user data (schemas): never rewritten to camelCase.
@@ -78,27 +54,17 @@ def camelize(value: Any) -> Any:
     return value
 
 
-def is_image_model(model: str) -> bool:
-    return "image" in model
-
-
 def _thinking(chat: ChatRequest) -> Json | None:
     effort = chat.body.get("reasoning_effort")
-    model = chat.model
+    family = family_of(chat.model)
     config: Json = {}
     # Only model families known to think get a knob: Gemini 2.0, Gemma and aliases would
     # answer a 400 to either spelling, so reasoning_effort is dropped for them.
-    if effort is not None and not is_image_model(model):
-        if model.startswith("gemini-2.5"):
-            budget = EFFORT_TO_BUDGET[effort]
-            if "pro" in model:
-                budget = max(budget, PRO_MIN_BUDGET)
-            else:
-                budget = min(budget, FLASH_MAX_BUDGET)
-            config["thinkingBudget"] = budget
-        elif model.startswith("gemini-3"):
-            table = EFFORT_TO_LEVEL_PRO if "pro" in model else EFFORT_TO_LEVEL_FLASH
-            config["thinkingLevel"] = table[effort]
+    if effort is not None and family.thinking == "budget":
+        low, high = family.budget_range
+        config["thinkingBudget"] = min(max(EFFORT_TO_BUDGET[effort], low), high)
+    elif effort is not None and family.thinking == "level":
+        config["thinkingLevel"] = family.levels[effort]
     if chat.body.get("include_reasoning") is True:
         config["includeThoughts"] = True
     native = chat.google.get("thinking_config") or chat.google.get("thinkingConfig")
@@ -128,7 +94,7 @@ def _modalities(chat: ChatRequest) -> list[str] | None:
     modalities = chat.body.get("modalities")
     if isinstance(modalities, list):
         return [m.upper() for m in modalities if isinstance(m, str)]
-    if is_image_model(chat.model):
+    if family_of(chat.model).image:
         return ["TEXT", "IMAGE"]  # image models answer with an image without being asked
     return None
 
@@ -158,7 +124,8 @@ def check_image_config(model: str, config: Json, param: str = "image_config") ->
             param=f"{param}.{unknown[0]}",
         )
     ratio = config.get("aspectRatio")
-    allowed = ASPECT_RATIOS_31_FLASH if "3.1-flash-image" in model else ASPECT_RATIOS
+    family = family_of(model)
+    allowed = family.aspect_ratios
     if ratio is not None and (not isinstance(ratio, str) or ratio not in allowed):
         raise InvalidRequestError(
             f"aspect_ratio {ratio!r} is not supported by {model}; use one of "
@@ -168,8 +135,8 @@ def check_image_config(model: str, config: Json, param: str = "image_config") ->
     size = config.get("imageSize")
     if size is None:
         return
-    sizes = IMAGE_SIZES | ({"512"} if "3.1-flash-image" in model else set())
-    if "2.5-flash-image" in model:
+    sizes = family.image_sizes
+    if not sizes:
         raise InvalidRequestError(
             f"{model} renders at 1024px only and takes no image_size", param=f"{param}.image_size"
         )

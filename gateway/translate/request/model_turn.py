@@ -36,13 +36,14 @@ from gateway.translate.request.visible import (
     visible_parts,
 )
 from gateway.translate.signatures import (
+    SIG,
     LooseSignatures,
     google_extra,
     google_signature,
     loose_signatures,
 )
 from gateway.translate.turn_keys import turn_keys, visible_text
-from gateway.translate.turn_view import SIG, TurnView, ViewOptions
+from gateway.translate.turn_view import TurnView, ViewOptions
 
 Json = dict[str, Any]
 

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from gateway.protocol.turn_record import TurnRecord
-from gateway.translate.signatures import DUMMY_SIGNATURE, google_extra
-from gateway.translate.turn_view import SIG
+from gateway.translate.signatures import DUMMY_SIGNATURE, SIG, google_extra
 
 Json = dict[str, Any]
 BACKEND: Final = "backend"

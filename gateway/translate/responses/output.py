@@ -27,7 +27,8 @@ from gateway.translate.data_urls import fingerprint, parse_data_url
 from gateway.translate.images.reply import format_of
 from gateway.translate.response.message import add_finish_note, grounding_annotations
 from gateway.translate.responses.envelope import seal
-from gateway.translate.turn_view import SIG, TurnView, ViewOptions, _render_other
+from gateway.translate.signatures import SIG
+from gateway.translate.turn_view import TurnView, ViewOptions, _render_other
 
 Json = dict[str, Any]
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.errors import InvalidRequestError
+from gateway.translate.families import is_image_model
 from gateway.translate.images.sizes import (
     QUALITY_TO_IMAGE_SIZE,
     size_to_image_config,
     takes_image_size,
 )
-from gateway.translate.request.generation_config import is_image_model
 from gateway.translate.responses.parse import ResponsesRequest
 
 Json = dict[str, Any]

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from gateway.config import DEFAULT_IMAGE_LIMITS
 from gateway.errors import InvalidRequestError
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import Resolved, to_gemini_request
@@ -31,7 +30,7 @@ def images(n: int) -> list[dict[str, Any]]:
 
 def translate(raw: Any) -> dict[str, Any]:
     chat = parse_chat_request(raw)
-    return to_gemini_request(chat, Resolved(), ViewOptions(), DEFAULT_IMAGE_LIMITS).body
+    return to_gemini_request(chat, Resolved(), ViewOptions()).body
 
 
 BAD_BODIES: dict[str, tuple[Any, str]] = {

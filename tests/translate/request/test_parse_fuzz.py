@@ -8,7 +8,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.config import DEFAULT_IMAGE_LIMITS
 from gateway.errors import InvalidRequestError
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import Resolved, inputs_needed, to_gemini_request
@@ -97,7 +96,7 @@ def test_any_body_is_translated_or_refused_with_a_400(raw: dict[str, Any]) -> No
         chat = parse_chat_request(raw)
         options = ViewOptions()
         inputs_needed(chat, options)
-        to_gemini_request(chat, Resolved(), options, DEFAULT_IMAGE_LIMITS)
+        to_gemini_request(chat, Resolved(), options)
     except InvalidRequestError as err:
         assert err.status == 400
         assert err.param

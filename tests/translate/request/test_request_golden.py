@@ -17,7 +17,6 @@ import pytest
 from golden import case_dirs, load
 from validators import validate_gemini_request
 
-from gateway.config import DEFAULT_IMAGE_LIMITS
 from gateway.protocol.turn_record import TurnRecord
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import Resolved, to_gemini_request
@@ -43,7 +42,7 @@ def translate(case: Path) -> dict[str, Any]:
     body = load(case / "openai.json")
     before = copy.deepcopy(body)
     chat = parse_chat_request(body)
-    call = to_gemini_request(chat, resolved_for(case), ViewOptions(), DEFAULT_IMAGE_LIMITS)
+    call = to_gemini_request(chat, resolved_for(case), ViewOptions())
     assert body == before, "translation must not modify the client's body"
     return call.body
 

@@ -16,7 +16,7 @@ from response_cases import CASES, context_for, read_source, source_path, transla
 from gateway.translate.response.completion import to_openai_completion
 from gateway.translate.response.context import ResponseContext
 from gateway.translate.response.stream import ChunkTranslator
-from gateway.translate.turn_view import SIG
+from gateway.translate.signatures import SIG
 
 Json = dict[str, Any]
 STREAMS = [c for c in CASES if isinstance(read_source(source_path(c)), list)]
