@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from gateway.errors import InvalidImageUrlError, StateUnavailableError
+from gateway.protocol.stand_in import Payload
 from gateway.protocol.turn_record import TurnRecord
 from gateway.serving.context import Services
 from gateway.state.scope import ScopedStore
@@ -22,7 +23,7 @@ async def resolve(
     needs: Needs,
     services: Services,
     options: ViewOptions,
-    payloads: dict[int, tuple[str, str]] | None,
+    payloads: dict[int, tuple[str, Payload]] | None,
     scope: str,
 ) -> Resolved:
     """Remembered turns are read only from the caller's `scope`; hosted image bytes from any

@@ -6,8 +6,8 @@ of its data URL for translation copies it once more. The JSON reader already kno
 long string sits in the request bytes (lifted_json spans), so:
 
 - each data URL's payload is handed to translation ready-made (Resolved.payloads): when nothing
-  reads payloads before the body is written (no history budget), a short stand-in; otherwise
-  the payload text, cut once here;
+  reads payloads before the body is written (no history budget), a `StandIn` (not a string:
+  the whole path is told in protocol/stand_in.py); otherwise the payload text, cut once here;
 - when the Gemini body is written, any `inlineData.data` that is one of those objects goes out
   as its bytes from the request, and only the rest of the body is encoded.
 
@@ -27,6 +27,7 @@ from typing import Any, Final, NamedTuple
 import orjson
 
 from gateway.lifted_json import Spans
+from gateway.protocol.stand_in import Payload, StandIn
 from gateway.translate.data_urls import HEADER_LIMIT
 from gateway.upstream.body import Body, Pieces
 
@@ -34,16 +35,15 @@ MIN_SPLICE: Final = 16 * 1024  # shorter payloads are cheaper to encode than to 
 
 
 class Source(NamedTuple):
-    value: str  # what translation was given: the payload text, or a stand-in for it
+    value: Payload  # what translation was given: the payload text, or a stand-in for it
     where: memoryview  # the payload's bytes in the request
-    stand_in: bool
 
 
 @dataclass(slots=True)
 class Splices:
     """Per request: what translation may reuse, and where each reusable payload's bytes are."""
 
-    payloads: dict[int, tuple[str, str]] = field(default_factory=dict)  # id(url) -> (url, payload)
+    payloads: dict[int, tuple[str, Payload]] = field(default_factory=dict)  # id(url) -> (url, …)
     sources: dict[int, Source] = field(default_factory=dict)  # id(value) -> Source
 
 
@@ -53,19 +53,22 @@ def from_spans(spans: Spans, stand_ins: bool = False) -> Splices:
     base64 of audio or a file) is its own payload."""
     splices = Splices()
     for text, raw in spans.values():
-        payload, where, stand_in = text, raw, False
+        payload: Payload = text
+        where = raw
         if text.startswith("data:"):
             comma = text.find(",", 5, HEADER_LIMIT)
             if comma < 0:
                 continue
             # The text is ASCII (the reader only cuts ASCII), so characters are bytes.
             where = raw[comma + 1 :]
-            stand_in = stand_ins and len(where) >= MIN_SPLICE
             # A stand-in is a new object per payload: identity is what finds it again.
-            payload = f"[payload {len(splices.payloads)}]" if stand_in else text[comma + 1 :]
+            if stand_ins and len(where) >= MIN_SPLICE:
+                payload = StandIn(len(splices.payloads))
+            else:
+                payload = text[comma + 1 :]
             splices.payloads[id(text)] = (text, payload)
         if len(where) >= MIN_SPLICE:
-            splices.sources[id(payload)] = Source(payload, where, stand_in)
+            splices.sources[id(payload)] = Source(payload, where)
     return splices
 
 
@@ -110,7 +113,8 @@ def encode(body: dict[str, Any], sources: dict[int, Source]) -> Body:
 def _written_out(body: dict[str, Any], swapped: list[tuple[dict[str, Any], Source]]) -> bytes:
     """The body encoded in full, each stand-in replaced by the text it stands for."""
     for blob, source in swapped:
-        blob["data"] = str(source.where, "ascii") if source.stand_in else source.value
+        value = source.value
+        blob["data"] = str(source.where, "ascii") if isinstance(value, StandIn) else value
     return orjson.dumps(body)
 
 

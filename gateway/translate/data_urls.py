@@ -10,7 +10,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Generic, TypeVar, overload
+
+from gateway.protocol.stand_in import Payload
 
 _B64_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 _MIME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
@@ -21,18 +23,27 @@ SAMPLE: Final = 16 * 1024
 HEADER_LIMIT: Final = 512  # the comma of a data URL comes within this many characters
 
 
+P = TypeVar("P", str, Payload)
+
+
 @dataclass(frozen=True, slots=True)
-class DataUrl:
+class DataUrl(Generic[P]):
     mime_type: str
-    data: str  # base64 text exactly as the client sent it
+    data: P  # base64 text exactly as the client sent it, or what stands for it
 
 
-def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
+@overload
+def parse_data_url(url: str) -> DataUrl[str] | None: ...
+@overload
+def parse_data_url(url: str, payload: Payload | None) -> DataUrl[Payload] | None: ...
+def parse_data_url(
+    url: str, payload: Payload | None = None
+) -> DataUrl[str] | DataUrl[Payload] | None:
     """`data:<mime>[;params];base64,<payload>` → DataUrl; anything else → None.
 
     `payload`, when known (Resolved.payload_of), stands for the part of `url` after the comma:
     that text already cut out, or a stand-in the shell writes out as that text
-    (serving/splice.py). Either saves a new slice, a copy of megabytes."""
+    (protocol/stand_in.py). Either saves a new slice, a copy of megabytes."""
     if not url.startswith("data:"):
         return None
     comma = url.find(",", 5, HEADER_LIMIT)
@@ -48,7 +59,9 @@ def parse_data_url(url: str, payload: str | None = None) -> DataUrl | None:
     start = comma + 1
     if start >= len(url) or not _looks_like_base64(url, start):
         return None
-    return DataUrl(mime, url[start:] if payload is None else payload)
+    if payload is None:
+        return DataUrl(mime, url[start:])
+    return DataUrl(mime, payload)
 
 
 def _looks_like_base64(url: str, start: int) -> bool:

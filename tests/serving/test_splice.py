@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from gateway import lifted_json
+from gateway.protocol.stand_in import StandIn
 from gateway.serving import splice
 from gateway.translate.parse import parse_chat_request
 from gateway.translate.request import inputs_needed, to_gemini_request
@@ -121,7 +122,8 @@ def test_stand_ins_go_out_as_the_payloads_they_stand_for():
     expected = orjson.dumps(translated(raw)[0])  # with the payloads themselves
     body, splices = translated(raw, stand_ins=True)
     sent = [p["inlineData"]["data"] for p in body["contents"][0]["parts"][1:]]
-    assert [len(d) for d in sent] == [len("[payload 0]"), 4_000, len("[payload 1]")]
+    assert isinstance(sent[0], StandIn) and isinstance(sent[2], StandIn)
+    assert isinstance(sent[1], str) and len(sent[1]) == 4_000  # short payloads are text
     encoded = splice.encode(body, splices.sources)
     assert isinstance(encoded, Pieces) and encoded.joined() == expected
 
@@ -144,3 +146,16 @@ def test_stand_ins_are_found_wherever_translation_put_them():
         orjson.loads(encoded)["systemInstruction"]["parts"][1]["inlineData"]["data"]
         == (orjson.loads(raw)["messages"][0]["content"][1]["image_url"]["url"].split(",")[1])
     )
+
+
+def test_a_stand_in_read_as_a_payload_fails_loudly():
+    raw = request_bytes([f"data:image/png;base64,{b64(60_000)}"])
+    body, _ = translated(raw, stand_ins=True)
+    stand_in = body["contents"][0]["parts"][1]["inlineData"]["data"]
+    assert isinstance(stand_in, StandIn)
+    with pytest.raises(TypeError):
+        str(stand_in)
+    with pytest.raises(TypeError):
+        len(stand_in)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        orjson.dumps(body)  # never sent unless serving/splice.py writes it out

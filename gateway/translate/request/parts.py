@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gateway.errors import InvalidImageUrlError, InvalidRequestError
+from gateway.protocol.stand_in import Payload
 from gateway.translate.data_urls import parse_data_url
 from gateway.translate.request.resolved import Resolved
 
@@ -59,7 +60,7 @@ def guess_mime(uri: str) -> str | None:
     return EXTENSION_TO_MIME.get(ext)
 
 
-def inline(mime: str, data: str) -> Json:
+def inline(mime: str, data: Payload) -> Json:
     return {"inlineData": {"mimeType": mime, "data": data}}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from gateway.protocol.stand_in import Payload
 from gateway.protocol.turn_record import TurnRecord
 
 
@@ -14,10 +15,9 @@ class Resolved:
     turns: Mapping[str, TurnRecord] = field(default_factory=dict)  # cache key -> turn record
     hosted_base: str | None = None  # our own public URL, to recognise hosted image URLs
     # Data URLs the shell split while reading the body, by identity: id(url) -> (url, payload).
-    # Translation puts that payload (the text, or a stand-in when nothing reads payloads
-    # before the body is written) into `inlineData.data` instead of slicing its own copy; the
-    # shell recognises the same object when it writes the Gemini body (serving/splice.py).
-    payloads: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    # Translation puts that payload (the text, or a stand-in) into `inlineData.data` instead
+    # of slicing its own copy (the splice path: protocol/stand_in.py).
+    payloads: Mapping[int, tuple[str, Payload]] = field(default_factory=dict)
     # The backend this request goes to: signatures minted elsewhere are dropped (origin.py).
     backend: str = ""
 
@@ -26,7 +26,7 @@ class Resolved:
         carrier check), so they need the text itself, never a stand-in."""
         return replace(self, payloads={}) if self.payloads else self
 
-    def payload_of(self, url: str) -> str | None:
+    def payload_of(self, url: str) -> Payload | None:
         known = self.payloads.get(id(url))
         return known[1] if known is not None and known[0] is url else None
 
