@@ -4,6 +4,7 @@ the emulator into the gateway (as an in-process upstream transport)."""
 from __future__ import annotations
 
 import argparse
+import inspect
 import ipaddress
 import logging
 import socket
@@ -107,15 +108,30 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def http_protocol(header_timeout: float | None = None) -> Any:
-    """uvicorn's httptools protocol without its two body copies and with a header deadline;
-    h11 without httptools (uvicorn's own limits only: no header deadline)."""
+    """uvicorn's httptools protocol without its two body copies and with a header deadline,
+    with the uvicorn it was checked against; otherwise uvicorn's own choice ("auto"), and h11
+    without httptools (uvicorn's own limits only: no header deadline)."""
     try:
-        from gateway.http_protocol import LeanBodyHttpToolsProtocol, with_header_timeout
+        from gateway import http_protocol as lean
     except ImportError:
         return "h11"
+    reason = lean.mismatch()
+    if reason is not None:
+        log.warning("serving with uvicorn's stock protocol (no header deadline): %s", reason)
+        return "auto"
     if header_timeout is None:
-        return LeanBodyHttpToolsProtocol
-    return with_header_timeout(header_timeout)
+        return lean.LeanBodyHttpToolsProtocol
+    return lean.with_header_timeout(header_timeout)
+
+
+def server(config: uvicorn.Config, app: Starlette) -> uvicorn.Server:
+    """DrainingServer when uvicorn's exit hook is the one it overrides, else uvicorn's own (then
+    streams still running at the drain's end are cut instead of ending in-band)."""
+    reason = DrainingServer.mismatch(config)
+    if reason is None:
+        return DrainingServer(config, app)
+    log.warning("shutting down without the in-band drain: %s", reason)
+    return uvicorn.Server(config)
 
 
 def _serve_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -171,7 +187,7 @@ def serve(args: argparse.Namespace) -> int:
         return Supervisor(settings.workers, run_worker, (args.config, flags), sockets).run()
     app = _app_for(settings)
     heap.keep_large_blocks()
-    DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
+    server(uvicorn.Config(app, **_uvicorn_options(settings)), app).run()
     return 0
 
 
@@ -181,7 +197,7 @@ def run_worker(config: str | None, flags: dict[str, Any], sock: socket.socket) -
     configure_logging(settings.log_level)
     app = _app_for(settings)
     heap.keep_large_blocks()
-    DrainingServer(uvicorn.Config(app, **_uvicorn_options(settings)), app).run(sockets=[sock])
+    server(uvicorn.Config(app, **_uvicorn_options(settings)), app).run(sockets=[sock])
 
 
 def emulator_transport() -> httpx.ASGITransport:
@@ -201,6 +217,18 @@ class DrainingServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
         super().__init__(config)
         self.gateway_app = app
+
+    @staticmethod
+    def mismatch(config: uvicorn.Config) -> str | None:
+        """Why this subclass must not run with the installed uvicorn; None when it fits."""
+        hook = getattr(uvicorn.Server, "handle_exit", None)
+        try:  # called as super().handle_exit(sig, frame): that call must fit
+            inspect.signature(hook).bind(None, 15, None)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return "uvicorn.Server.handle_exit(sig, frame) is gone or changed"
+        if not hasattr(config, "timeout_graceful_shutdown"):
+            return "uvicorn.Config.timeout_graceful_shutdown is gone"
+        return None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         services = getattr(self.gateway_app.state, "services", None)

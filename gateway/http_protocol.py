@@ -14,12 +14,19 @@ for good. Here a request's headers must be complete within `header_timeout` of t
 opening or the request's first byte (then a 408 and the connection closes). And a response that
 leaves its request's body unread closes the connection: the rest of that body (a chunked one
 can announce 2^64 bytes) would otherwise be read and thrown away for as long as it trickles.
+
+Both lean on uvicorn's internals (`cycle.body`, `flow`, `message_event`), so this is used only
+with the uvicorn it was checked against: `mismatch()` says why not otherwise, and the CLI then
+serves with uvicorn's stock protocol (without the header deadline).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+from typing import Final
 
+import uvicorn
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import (  # needs httptools
     HttpToolsProtocol,
@@ -35,6 +42,30 @@ REQUEST_TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
     b"content-length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
 )
+
+TESTED_UVICORN: Final = "0.55"  # the minor version checked; pyproject.toml pins it
+# What this class assumes of uvicorn, as it reads in uvicorn's source.
+_ASSUMED: Final = (
+    (HttpToolsProtocol, "on_body", "self.cycle.body += body"),
+    (HttpToolsProtocol, "on_body", "self.flow.pause_reading()"),
+    (HttpToolsProtocol, "on_body", "self.cycle.message_event.set()"),
+    (RequestResponseCycle, "receive", "bytes(self.body)"),
+)
+
+
+def mismatch() -> str | None:
+    """Why this protocol must not serve with the installed uvicorn; None when it fits."""
+    version = uvicorn.__version__
+    if version.split(".")[:2] != TESTED_UVICORN.split("."):
+        return f"uvicorn {version} is not the tested {TESTED_UVICORN}.x"
+    for owner, name, expression in _ASSUMED:
+        try:
+            source = inspect.getsource(getattr(owner, name))
+        except (AttributeError, OSError, TypeError):
+            return f"uvicorn's {owner.__name__}.{name} is gone or has no source to check"
+        if expression not in source:
+            return f"uvicorn's {owner.__name__}.{name} no longer does `{expression}`"
+    return None
 
 
 class LeanBodyHttpToolsProtocol(HttpToolsProtocol):

@@ -1,4 +1,5 @@
-"""The server protocol that skips uvicorn's body copies delivers every body exactly."""
+"""The server protocol that skips uvicorn's body copies delivers every body exactly, and is
+used only with the uvicorn it was written for (uvicorn's stock protocol otherwise)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import uvicorn
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.cli import http_protocol
+from gateway import cli
+from gateway.cli import DrainingServer, http_protocol
 from gateway.http_protocol import LeanBodyHttpToolsProtocol
 from tests.hardening.loopback import serve
 
@@ -55,6 +58,42 @@ def expected(body: bytes) -> str:
 
 def test_the_cli_serves_with_it():
     assert http_protocol() is LeanBodyHttpToolsProtocol
+
+
+def changed_on_body(self: HttpToolsProtocol, body: bytes) -> None:
+    """A uvicorn whose body handling is not the one the lean protocol was written for."""
+    self.cycle.body.extend(body)
+    self.cycle.message_event.set()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("version", "0.61.0"), ("version", "0.41.2"), ("on_body", changed_on_body)],
+)
+def test_any_other_uvicorn_gets_its_stock_protocol(monkeypatch, caplog, name, value):
+    if name == "version":
+        monkeypatch.setattr(uvicorn, "__version__", value)
+    else:
+        monkeypatch.setattr(HttpToolsProtocol, "on_body", value)
+    assert http_protocol() == "auto"
+    assert "stock protocol" in caplog.text
+    body = b"z" * 200_000
+    with serve(Echo()) as base, httpx.Client(base_url=base) as client:  # serves all the same
+        assert client.post("/", content=body).text == expected(body)
+
+
+def test_the_draining_server_fits_the_installed_uvicorn():
+    config = uvicorn.Config(Echo())
+    assert isinstance(cli.server(config, None), DrainingServer)  # type: ignore[arg-type]
+
+
+def test_a_changed_exit_hook_gets_uvicorn_s_own_server(monkeypatch, caplog):
+    def handle_exit(self: uvicorn.Server, sig: int) -> None: ...
+
+    monkeypatch.setattr(uvicorn.Server, "handle_exit", handle_exit)
+    server = cli.server(uvicorn.Config(Echo()), None)  # type: ignore[arg-type]
+    assert type(server) is uvicorn.Server
+    assert "in-band drain" in caplog.text
 
 
 @pytest.mark.parametrize("size", [0, 1, 65_535, 65_537, 5 * 1024 * 1024 + 3])
