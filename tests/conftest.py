@@ -44,7 +44,7 @@ def make_settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running_app(
-    settings: Settings, transport: httpx.AsyncBaseTransport
+    settings: Settings, transport: httpx.AsyncBaseTransport | None
 ) -> AsyncIterator[Any]:
     app = build_app(settings, upstream_transport=transport, auth_transport=transport)
     async with app.router.lifespan_context(app):
@@ -98,11 +98,25 @@ class Stack:
         return [r.body for r in self.emulator.requests]
 
 
+# Which upstream wire `emulator_stack` builds: "asgi" (the httpx test wire, the emulator
+# in-process) or "aiohttp" (the production wire over a real socket to the emulator served on
+# 127.0.0.1). tests/e2e/conftest.py runs the fidelity and streaming suites over both.
+UPSTREAM_WIRES = ("asgi", "aiohttp")
+upstream_wire = "asgi"
+
+
 @asynccontextmanager
 async def emulator_stack(**overrides: Any) -> AsyncIterator[Stack]:
     from gateway.emulator.app import build_emulator_app
+    from tests.hardening.loopback import serve
 
     emulator_app = build_emulator_app()
+    if upstream_wire == "aiohttp":
+        with serve(emulator_app) as base:
+            settings = make_settings(**{"base_url": base, **overrides})
+            async with running_app(settings, None) as app:
+                yield Stack(app, emulator_app)
+        return
     transport = httpx.ASGITransport(app=emulator_app)
     async with running_app(make_settings(**overrides), transport) as app:
         yield Stack(app, emulator_app)

@@ -82,3 +82,16 @@ async def test_large_images_reach_gemini_byte_for_byte(stack, stream):
         payloads[1],
         payloads[0],
     ]
+
+
+async def test_the_stack_calls_the_emulator_over_the_wire_it_names(stack, upstream_wire):
+    from gateway.upstream.wire_aiohttp import AiohttpWire
+    from gateway.upstream.wire_httpx import HttpxWire
+
+    wire = stack.app.state.services.upstream.wire
+    assert isinstance(wire, AiohttpWire if upstream_wire == "aiohttp" else HttpxWire)
+    reply = await stack.openai().chat.completions.create(
+        model="gemini-2.5-flash", messages=[{"role": "user", "content": "over the wire"}]
+    )
+    assert "over the wire" in reply.choices[0].message.content
+    assert len(stack.emulator.requests) == 1
