@@ -1,6 +1,7 @@
 """One frozen Settings object: defaults < config file (TOML) < environment < CLI flags.
 
-Every option is documented in config/gateway.toml with its environment variable.
+Every option is documented in config/gateway.toml with its environment variable, and the
+environment variables in README.md's table (tests/test_config_drift.py keeps the three equal).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,6 @@ class Settings:
     workers: int = 1  # processes sharing the port (serve --workers)
     # Hosted images
     public_url: str = ""
-    files_dir: str = ""
     files_require_auth: bool = False
     # History budget
     history_budget: str = "off"  # "off" | "trim" | "downsample" | "trim+downsample"
@@ -119,7 +119,6 @@ class Settings:
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
     root_path: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key_configured(self) -> bool:
@@ -179,6 +178,7 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_IMAGE_MARKDOWN": ("image_markdown", _bool),
     "GATEWAY_THOUGHT_IMAGES": ("thought_images", _bool),
     "GATEWAY_EMBEDDINGS_MAX_INPUTS": ("embeddings_max_inputs", int),
+    "GATEWAY_STREAM_CONTENT_PIECE": ("stream_content_piece", int),
     "GATEWAY_FETCH_IMAGES": ("fetch_images", _bool),
     "GATEWAY_FETCH_ALLOW_HTTP": ("fetch_allow_http", _bool),
     "GATEWAY_FETCH_ALLOWED_HOSTS": ("fetch_allowed_hosts", _csv),
@@ -197,7 +197,6 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_STATE_LOCAL_CACHE_BYTES": ("state_local_cache_bytes", int),
     "GATEWAY_WORKERS": ("workers", int),
     "GATEWAY_PUBLIC_URL": ("public_url", str),
-    "GATEWAY_FILES_DIR": ("files_dir", str),
     "GATEWAY_FILES_REQUIRE_AUTH": ("files_require_auth", _bool),
     "GATEWAY_HISTORY_BUDGET": ("history_budget", str),
     "GATEWAY_HISTORY_KEEP_TURNS": ("history_keep_turns", int),
