@@ -144,7 +144,7 @@ def test_proxy_flags_reach_uvicorn_and_the_level_settings(monkeypatch):
         def run(self):
             return None
 
-    monkeypatch.setattr(cli, "DrainingServer", Recorder)
+    monkeypatch.setattr(cli, "server", Recorder)  # the server the CLI builds
     monkeypatch.setattr(cli, "configure_logging", lambda level: seen.setdefault("level", level))
     argv = ["serve", "--emulator", "--log-level", "debug", "--proxy-headers"]
     argv += ["--forwarded-allow-ips", "10.0.0.1", "--root-path", "/gemini"]
