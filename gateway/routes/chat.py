@@ -15,6 +15,7 @@ from gateway.routes.common import (
     EventStreamResponse,
     json_response,
     read_json,
+    started_unless_disconnected,
     unless_disconnected,
 )
 from gateway.serving.budget import history_headers
@@ -55,21 +56,8 @@ async def run_unary(
 async def run_stream(
     request: Request, owned: OwnedBody, call: CallContext, services: Services
 ) -> Response:
-    """Up to the first event (or the first keep-alive) the client may leave unnoticed by
-    Starlette too, so the same watcher covers that wait; the response then takes over."""
     stream = ChatStream(call, services)
-
-    async def start() -> bool:
-        await stream.start(owned)
-        return True
-
-    started = False
-    try:
-        started = bool(await unless_disconnected(request.receive, start))
-    finally:
-        if not started:
-            await stream.aclose()
-    if not started:
+    if not await started_unless_disconnected(request.receive, stream, owned):
         return Response(status_code=CLIENT_CLOSED)
     headers = {**SSE_HEADERS, **history_headers(call), **fidelity_headers(call.notes)}
     return EventStreamResponse(stream.body(), headers)

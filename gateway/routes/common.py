@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -24,6 +24,7 @@ from gateway.errors import (
     to_envelope,
 )
 from gateway.serving.body_gate import LargeBodyGate
+from gateway.serving.context import OwnedBody
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # orjson reads 1024 levels but writes only ~254, and the Gemini body adds a few: a deeper body
@@ -182,6 +183,35 @@ async def unless_disconnected(receive: Receive, work: Callable[[], Awaitable[T]]
     finally:
         watcher.cancel()
     return None  # the scope caught its own cancellation: the client left
+
+
+class Startable(Protocol):
+    """A stream that waits for its first upstream event in `start` and gives the upstream
+    call back in `aclose` when nobody will read it."""
+
+    async def start(self, owned: OwnedBody) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def started_unless_disconnected(
+    receive: Receive, stream: Startable, owned: OwnedBody
+) -> bool:
+    """Up to the first event (or the first keep-alive) the client may leave unnoticed by
+    Starlette too, so the same watcher covers that wait; the response then takes over. False
+    when the client left first (the stream is closed then)."""
+
+    async def start() -> bool:
+        await stream.start(owned)
+        return True
+
+    started = False
+    try:
+        started = bool(await unless_disconnected(receive, start))
+    finally:
+        if not started:
+            await stream.aclose()
+    return started
 
 
 class EventStreamResponse(Response):

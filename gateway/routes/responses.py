@@ -15,6 +15,7 @@ from gateway.routes.common import (
     EventStreamResponse,
     json_response,
     read_json,
+    started_unless_disconnected,
     unless_disconnected,
 )
 from gateway.serving.context import OwnedBody, Services
@@ -50,18 +51,7 @@ async def create_response(request: Request) -> Response:
             return Response(status_code=CLIENT_CLOSED)
         return json_response(result)
     stream = ResponsesStream(call, services, scope)
-
-    async def start() -> bool:
-        await stream.start(owned)
-        return True
-
-    started = False
-    try:
-        started = bool(await unless_disconnected(request.receive, start))
-    finally:
-        if not started:
-            await stream.aclose()
-    if not started:
+    if not await started_unless_disconnected(request.receive, stream, owned):
         return Response(status_code=CLIENT_CLOSED)
     return EventStreamResponse(stream.body(), dict(SSE_HEADERS))
 
