@@ -1,5 +1,5 @@
 """Token usage metrics: what the real OpenAI SDK is told (chat unary and stream, Responses,
-Images) is what /metrics counts, by model; garbage usage from Gemini is skipped, not a 500.
+Images) and what google-genai reads on the native routes is what /metrics counts, by model; garbage usage from Gemini is skipped, not a 500.
 And docs/metrics.md names every metric gateway/metrics.py registers (it cannot drift)."""
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.metrics import Metrics
 from tests.conftest import ROOT
+from tests.e2e.native_stack import CLIENT_KEY, native_stack
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +88,24 @@ def test_every_registered_metric_is_in_the_metrics_reference() -> None:
     assert len(names) > 10
     missing = sorted(n for n in names if f"`{n}" not in doc)
     assert missing == []
+
+
+def test_native_generate_content_tokens_are_counted_unary_and_streamed() -> None:
+    """The native routes relay Gemini's answers unparsed; the counter still moves with the
+    usageMetadata google-genai reads (unary, and a stream's last running totals)."""
+    with native_stack() as running:
+        client = running.client()
+        reply = client.models.generate_content(model=CHAT_MODEL, contents="think about owls")
+        events = list(client.models.generate_content_stream(model=CHAT_MODEL, contents="owls"))
+        metas = [reply.usage_metadata, events[-1].usage_metadata]
+        assert all(m is not None and m.thoughts_token_count for m in metas)
+        headers = {"authorization": f"Bearer {CLIENT_KEY}"}
+        text = httpx.get(f"{running.url}/metrics", headers=headers, trust_env=False).text
+    prompt = sum(m.prompt_token_count or 0 for m in metas if m is not None)
+    thoughts = sum(m.thoughts_token_count or 0 for m in metas if m is not None)
+    output = sum(m.candidates_token_count or 0 for m in metas if m is not None)
+    assert tokens(text, CHAT_MODEL) == {
+        "prompt": prompt,
+        "completion": output + thoughts,
+        "reasoning": thoughts,
+    }

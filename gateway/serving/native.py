@@ -5,7 +5,7 @@ as Gemini sent it. The streaming twin is native_stream.py.
 What is relayed untouched: a body that needs no repair and no opt-in step goes upstream as the
 very bytes the client sent; a repaired body is the client's JSON with the repairs made, its long
 strings (images, signatures) still the request's own bytes. Answers are never parsed: a unary
-answer is sent on as the chunks it arrived in.
+answer is sent on as the chunks it arrived in (only its tail is read, for `usageMetadata`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gateway.serving.context import CallContext, Services
 from gateway.serving.native_options import apply_options
 from gateway.translate.native import skeleton
 from gateway.translate.native.repairs import Repairs
+from gateway.translate.native.usage import tail_of, usage_in_tail
 from gateway.upstream.body import Body, Pieces
 
 log = logging.getLogger("gateway.serving")
@@ -97,4 +98,6 @@ async def relay_unary(
     if lead != b"{":
         what = "an HTML page" if lead == b"<" else "a body that is not a JSON object"
         raise UpstreamError(f"Gemini answered with {what}")
+    if path.endswith(":generateContent"):  # counted by the access log's token metrics
+        call.stats.usage.append(usage_in_tail(tail_of(chunks)) or {})
     return Answer(chunks, content_type)

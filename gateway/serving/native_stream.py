@@ -26,6 +26,7 @@ from gateway import lifted_json
 from gateway.errors import GatewayError, ShuttingDownError, UpstreamError
 from gateway.serving.context import CallContext, Services
 from gateway.translate.native.errors import google_envelope
+from gateway.translate.native.usage import TAIL_BYTES, usage_in_tail
 from gateway.upstream.body import Body
 from gateway.upstream.client import MAX_JSON_BODY
 from gateway.upstream.sse_frames import DATA, END, EventFrames, payload_of
@@ -88,7 +89,10 @@ class NativeStream:
                 self.path, body, self.call.upstream_key, self.call.stats
             ) as response:
                 del body
+                usage = self.call.stats.usage
+                usage.append({})  # the latest event's running totals, for the token metrics
                 async for frame in _frames(response.chunks()):
+                    usage[-1] = usage_in_tail(frame[-TAIL_BYTES:]) or usage[-1]
                     await self.queue.put(frame)
             await self.queue.put(_END)
         except GatewayError as err:
