@@ -42,6 +42,23 @@ def failure_kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+# failure_kind's words as short, stable codes for machines (/readyz's `kind`)
+KIND_CODES = {
+    "connection refused": "refused",
+    "connection reset": "reset",
+    "DNS lookup failed": "dns",
+    "TLS certificate verification failed": "tls",
+    "TLS handshake failed": "tls",
+    "TLS failed": "tls",
+    "timed out": "timeout",
+}
+
+
+def failure_code(exc: BaseException) -> str:
+    """`failure_kind` as a code: refused, reset, dns, tls, timeout; `error` for anything else."""
+    return KIND_CODES.get(failure_kind(exc), "error")
+
+
 def _kind_of(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return "TLS certificate verification failed"

@@ -14,7 +14,14 @@ import pytest
 
 from gateway.errors import UpstreamConnectError, UpstreamError
 from gateway.logs import JsonFormatter, RequestIdFilter, request_id_var
-from gateway.upstream.failure import deadline_error, failure_kind, log_attempt, upstream_host
+from gateway.upstream.failure import (
+    KIND_CODES,
+    deadline_error,
+    failure_code,
+    failure_kind,
+    log_attempt,
+    upstream_host,
+)
 
 
 def chained(outer: BaseException, inner: BaseException) -> BaseException:
@@ -51,6 +58,14 @@ def test_the_host_keeps_only_host_and_port() -> None:
 )
 def test_the_failure_kind_is_found_along_the_chain(exc: BaseException, kind: str) -> None:
     assert failure_kind(exc) == kind
+
+
+def test_failure_codes_are_short_words_for_machines() -> None:
+    refused = chained(httpx.ConnectError("x"), ConnectionRefusedError())
+    assert failure_code(refused) == "refused"
+    assert failure_code(chained(httpx.ReadTimeout("slow"), TimeoutError())) == "timeout"
+    assert failure_code(httpx.ConnectError("boom")) == "error"
+    assert set(KIND_CODES.values()) == {"refused", "reset", "dns", "tls", "timeout"}
 
 
 def test_aiohttp_keeps_the_os_error_aside() -> None:
