@@ -66,6 +66,7 @@ from gateway.serving.body_deadline import BodyDeadline
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
 from gateway.serving.drain import DrainGuard
+from gateway.serving.readiness import Readiness
 from gateway.state.hosted_images import HostedImages
 from gateway.state.open_state import StateOptions, open_state
 from gateway.state.responses import ResponseStore
@@ -310,6 +311,7 @@ def build_app(
         fetcher = ImageFetcher(fetch_policy(settings)) if settings.fetch_images else None
         hosted = HostedImages(turns, settings.public_url) if settings.public_url else None
         responses = ResponseStore(state.responses)
+        readiness = Readiness(upstream, turns, settings)
         app.state.services = Services(
             settings,
             upstream,
@@ -321,10 +323,12 @@ def build_app(
             responses=responses,
             envelope_secret=await envelope_secret(responses, settings),
             records=state.records,
+            readiness=readiness,
         )
         try:
             yield {}
         finally:
+            await readiness.aclose()
             await upstream.aclose()
             if fetcher is not None:
                 await fetcher.aclose()

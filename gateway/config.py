@@ -113,6 +113,11 @@ class Settings:
     log_bodies: bool = False
     metrics: bool = True
     drain_seconds: float = 25.0
+    # /readyz (serving/readiness.py): a probe's result is reused this long; each check's bound;
+    # whether a state store outage alone makes the replica unready (503 "degraded")
+    ready_cache_seconds: float = 5.0
+    ready_timeout: float = 2.0
+    ready_require_state: bool = True
     # Browser playground at / and /playground
     playground: bool = True
     # Behind a reverse proxy
@@ -207,6 +212,9 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_LOG_BODIES": ("log_bodies", _bool),
     "GATEWAY_METRICS": ("metrics", _bool),
     "GATEWAY_DRAIN_SECONDS": ("drain_seconds", float),
+    "GATEWAY_READY_CACHE_SECONDS": ("ready_cache_seconds", float),
+    "GATEWAY_READY_TIMEOUT": ("ready_timeout", float),
+    "GATEWAY_READY_REQUIRE_STATE": ("ready_require_state", _bool),
     "GATEWAY_PLAYGROUND": ("playground", _bool),
     "GATEWAY_PROXY_HEADERS": ("proxy_headers", _bool),
     "GATEWAY_FORWARDED_ALLOW_IPS": ("forwarded_allow_ips", str),

@@ -25,6 +25,7 @@ STATE_FORMS: Final = (
 POSITIVE: Final = frozenset(
     {
         "connect_timeout",
+        "ready_timeout",
         "read_timeout",
         "total_timeout",
         "keepalive_interval",

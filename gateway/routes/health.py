@@ -14,20 +14,21 @@ from gateway.serving.context import Services
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers. Touches nothing else (no network, no store), so a slow
+    Gemini or Redis never gets a healthy process restarted."""
     return json_response({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
+    """Readiness: can this replica serve? Cached, bounded probes of the upstream and the state
+    store (serving/readiness.py has the semantics); 503 before start-up has finished."""
     services: Services | None = getattr(request.app.state, "services", None)
-    checks = {
-        "upstream_client": services is not None and not services.upstream.is_closed,
-        "state_store": services is not None and await services.turns.ready(),
-    }
-    if not checks["upstream_client"]:
-        return json_response({"status": "not ready", **checks}, 503)
-    # A state store that cannot answer leaves requests served statelessly (fidelity only from
-    # what clients carry): degraded, not down, so a load balancer keeps sending traffic.
-    return json_response({"status": "ready" if checks["state_store"] else "degraded", **checks})
+    if services is None or services.readiness is None:
+        return json_response(
+            {"status": "not ready", "upstream_client": False, "state_store": False}, 503
+        )
+    report = await services.readiness.report()
+    return json_response(report.body(), report.http_status(services.settings.ready_require_state))
 
 
 async def metrics(request: Request) -> Response:

@@ -11,6 +11,7 @@ from gateway.media.fetch import ImageFetcher
 from gateway.metrics import Metrics
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.drain import Drain
+from gateway.serving.readiness import Readiness
 from gateway.state.hosted_images import HostedImages
 from gateway.state.records import RecordStore
 from gateway.state.responses import ResponseStore
@@ -35,6 +36,7 @@ class Services:
     envelope_secret: bytes = b""  # signs the Responses API's reasoning envelopes
     # Stored responses and conversations (state/records.py); same backend as `turns`.
     records: RecordStore | None = None
+    readiness: Readiness | None = None  # /readyz's cached, bounded probes
 
 
 @dataclass(slots=True)
