@@ -57,9 +57,11 @@ from gateway.routes.models import get_model, list_models
 from gateway.routes.openapi import openapi_document
 from gateway.routes.playground import Playground
 from gateway.routes.responses import (
+    cancel_response,
     create_response,
     delete_response,
     get_response,
+    input_tokens,
     list_input_items,
 )
 from gateway.serving.body_deadline import BodyDeadline
@@ -337,9 +339,11 @@ def build_app(
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", create_response, methods=["POST"]),
+        Route("/v1/responses/input_tokens", input_tokens, methods=["POST"]),
         Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
         Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
+        Route("/v1/responses/{response_id}/cancel", cancel_response, methods=["POST"]),
         Route("/v1/conversations", create_conversation, methods=["POST"]),
         Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
         Route("/v1/conversations/{conversation_id}", update_conversation, methods=["POST"]),

@@ -43,7 +43,11 @@ from gateway.emulator.scenarios import Request as AnswerRequest
 from gateway.emulator.signatures import Signer
 from gateway.emulator.state import DEFAULT_MAX_RECORDED, EmulatorState, RecordedRequest
 from gateway.emulator.streaming import SSE_MEDIA_TYPE, EventStream, encode_events
-from gateway.emulator.tokens import count_tokens_response, prompt_tokens
+from gateway.emulator.tokens import (
+    count_tokens_response,
+    prompt_tokens,
+    vertex_count_tokens_response,
+)
 from gateway.emulator.validate import check_body, parse_json_error
 from gateway.emulator.vertex import (
     VERTEX_SECRET_SUFFIX,
@@ -215,7 +219,7 @@ async def _vertex(request: Request, call: VertexCall) -> Response:
             return json_response(vertex_resource(model.resource()))
         parsed = check_vertex_body(_require_json(parsed))
         if method == "countTokens":
-            return json_response(count_tokens_response(parsed))
+            return json_response(vertex_count_tokens_response(parsed))
         if method in VERTEX_EMBED_METHODS or method in GENERATE_METHODS:
             check_embedding_model(model, method, call.version, VERTEX_EMBED_METHODS)
         if method in VERTEX_EMBED_METHODS:

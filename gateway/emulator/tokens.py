@@ -15,6 +15,10 @@ from gateway.emulator.validate import check_body, check_content, check_known
 
 MEDIA_TOKENS: Final = 258
 COUNT_TOKENS_KEYS: Final = spellings(["contents", "generateContentRequest"])
+# Vertex AI's CountTokensRequest: a request's own fields at the top level, no wrapper.
+VERTEX_COUNT_TOKENS_KEYS: Final = spellings(
+    ["contents", "systemInstruction", "tools", "generationConfig", "model", "instances"]
+)
 _SIGNATURE_KEYS: Final = ("thoughtSignature", "thought_signature")
 
 
@@ -77,4 +81,15 @@ def count_tokens_response(body: object) -> dict[str, Any]:
         for i, content in enumerate(contents):
             check_content(content, f"contents[{i}]")
         total, details = count_parts(contents)
+    return {"totalTokens": total, "promptTokensDetails": details}
+
+
+def vertex_count_tokens_response(body: object) -> dict[str, Any]:
+    """Vertex AI's `:countTokens`: contents with the system instruction, tools and generation
+    config beside them (AI Studio's `generateContentRequest` wrapper is unknown there)."""
+    if not isinstance(body, dict):
+        raise invalid_argument("Invalid JSON payload received. Expected an object.")
+    check_known(body, VERTEX_COUNT_TOKENS_KEYS, None)
+    request = {k: v for k, v in body.items() if k not in ("model", "instances")}
+    total, details = prompt_tokens(check_body(request))
     return {"totalTokens": total, "promptTokensDetails": details}

@@ -1,4 +1,5 @@
-"""/v1/responses: create (JSON or the Responses event stream), retrieve, delete, input_items."""
+"""/v1/responses: create (JSON or the Responses event stream), retrieve, delete, input_items,
+input_tokens (a count of what a create would send), cancel (there is nothing to cancel)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from gateway.routes.common import (
     unless_disconnected,
 )
 from gateway.serving.context import OwnedBody, Services
+from gateway.serving.input_tokens import count_input_tokens
 from gateway.serving.responses import complete_responses, not_found
 from gateway.serving.responses_stream import ResponsesStream
 
@@ -54,6 +56,34 @@ async def create_response(request: Request) -> Response:
     if not await started_unless_disconnected(request.receive, stream, owned):
         return Response(status_code=CLIENT_CLOSED)
     return EventStreamResponse(stream.body(), dict(SSE_HEADERS))
+
+
+async def input_tokens(request: Request) -> Response:
+    services: Services = request.app.state.services
+    call = call_context(request, services)
+    request.scope.setdefault("state", {})["call"] = call
+    spans: Spans = {}
+    raw = await read_json(request, services.settings.max_body_bytes, services.large_bodies, spans)
+    if isinstance(raw, dict) and raw.get("stream") is True:
+        raise InvalidRequestError("input_tokens counts; it does not stream", param="stream")
+    owned = OwnedBody(raw, spans)
+    del raw, spans
+    result = await unless_disconnected(
+        request.receive, lambda: count_input_tokens(owned, call, services, call.scope)
+    )
+    if result is None:
+        return Response(status_code=CLIENT_CLOSED)
+    return json_response(result)
+
+
+async def cancel_response(request: Request) -> Response:
+    """OpenAI cancels only background responses; this gateway runs none (a create with
+    `background: true` is refused), so a stored response is already finished."""
+    await _stored(request)  # 404 for an id the caller does not own
+    raise InvalidRequestError(
+        "Only responses created with background=true can be cancelled; this gateway runs "
+        "no background responses."
+    )
 
 
 async def _stored(request: Request) -> tuple[Any, str, str]:

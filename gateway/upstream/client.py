@@ -209,6 +209,14 @@ class GeminiClient:
         path = self._model_path(model, method)
         return await self._read_json("POST", path, key, body, stats or CallStats())
 
+    async def count_tokens(
+        self, model: str, body: Body, key: str | None, stats: CallStats | None = None
+    ) -> dict[str, Any]:
+        """`countTokens` for a body the gateway built (the Responses `input_tokens` route);
+        native clients' countTokens goes through `relay_unary` untouched instead."""
+        path = self._model_path(model, "countTokens")
+        return await self._read_json("POST", path, key, body, stats or CallStats())
+
     @asynccontextmanager
     async def stream(
         self, model: str, body: Body, key: str | None, stats: CallStats | None = None
