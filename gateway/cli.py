@@ -7,6 +7,7 @@ import argparse
 import inspect
 import ipaddress
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ from starlette.applications import Starlette
 
 from gateway import __version__, healthcheck, heap, startup_line
 from gateway.app import build_app
-from gateway.config import Settings, load_settings
+from gateway.config import KNOWN_VARIABLES, Settings, load_settings
+from gateway.config_checks import unknown_variables
 from gateway.logs import configure_logging
 from gateway.state.open_state import shared_between_processes
 
@@ -178,6 +180,8 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     check_workers(settings)
     _warn_unsafe(settings)
+    for warning in unknown_variables(os.environ, KNOWN_VARIABLES):
+        log.warning(warning)
     log.info("gateway starting", extra=startup_line.describe(settings))
     if settings.workers > 1:
         from gateway.workers import Supervisor, bind

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from gateway.config_checks import (
     LOG_LEVELS,
@@ -220,6 +220,12 @@ ENV_TO_FIELD: dict[str, tuple[str, Any]] = {
     "GATEWAY_FORWARDED_ALLOW_IPS": ("forwarded_allow_ips", str),
     "GATEWAY_ROOT_PATH": ("root_path", str),
 }
+
+# Every GATEWAY_* variable the gateway reads, plus the examples' GATEWAY_URL and the test
+# suite's GATEWAY_REQUIRE_BROWSER, which a shell may hold too (cli.py warns about the others).
+KNOWN_VARIABLES: Final = frozenset(
+    {*ENV_TO_FIELD, "GATEWAY_CONFIG", "GATEWAY_URL", "GATEWAY_REQUIRE_BROWSER"}
+)
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 

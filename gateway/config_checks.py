@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -56,6 +57,23 @@ def suggest(unknown: str, known: Iterable[str]) -> str:
     """`; did you mean 'read_timeout'?` for a near miss, else nothing."""
     close = difflib.get_close_matches(unknown, list(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Variables an orchestrator sets on its own for a service named "gateway" (Kubernetes:
+# GATEWAY_SERVICE_HOST, GATEWAY_PORT_8080_TCP_ADDR, ...): not typos, so not warned about.
+_ORCHESTRATOR_VAR: Final = re.compile(r"GATEWAY_(SERVICE_[A-Z0-9_]+|PORT_\d+_[A-Z0-9_]+)")
+
+
+def unknown_variables(environ: Mapping[str, str], known: Iterable[str]) -> list[str]:
+    """One warning per `GATEWAY_*` variable the gateway does not read: a typo
+    (`GATEWAY_LOG_LEVL=debug`) would otherwise be ignored without a word. A warning, not an
+    error: other software may share the prefix."""
+    names = set(known)
+    return [
+        f"{var} is not a gateway setting and is ignored{suggest(var, names)}"
+        for var in sorted(environ)
+        if var.startswith("GATEWAY_") and var not in names and not _ORCHESTRATOR_VAR.fullmatch(var)
+    ]
 
 
 def check_numbers(values: Mapping[str, Any], names: Mapping[str, str]) -> None:

@@ -92,3 +92,40 @@ def test_cli_says_one_line_and_exits_2(argv, env, expected, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert expected in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unknown_gateway_variables_are_named_with_the_nearest_setting():
+    from gateway.config import KNOWN_VARIABLES
+    from gateway.config_checks import unknown_variables
+
+    environ = {
+        "GATEWAY_LOG_LEVL": "debug",  # a typo: warned, with the setting it meant
+        "GATEWAY_LOG_LEVEL": "info",  # known
+        "GATEWAY_CONFIG": "x.toml",  # known, read outside Settings
+        "GATEWAY_SERVICE_HOST": "10.0.0.1",  # Kubernetes' own for a service named gateway
+        "GATEWAY_PORT_8080_TCP_ADDR": "10.0.0.1",
+        "HOME": "/root",
+    }
+    assert unknown_variables(environ, KNOWN_VARIABLES) == [
+        "GATEWAY_LOG_LEVL is not a gateway setting and is ignored "
+        "(did you mean 'GATEWAY_LOG_LEVEL'?)"
+    ]
+
+
+def test_serve_warns_about_a_mistyped_variable(monkeypatch, caplog):
+    from gateway import cli
+
+    class Idle:
+        def __init__(self, config, app):
+            pass
+
+        def run(self):
+            return None
+
+    monkeypatch.setattr(cli, "server", Idle)
+    monkeypatch.setattr(cli, "configure_logging", lambda level: None)
+    monkeypatch.setenv("GATEWAY_HISTORY_BUDGT", "auto")
+    with caplog.at_level("WARNING", logger="gateway"):
+        assert main(["serve", "--emulator"]) == 0
+    assert "GATEWAY_HISTORY_BUDGT is not a gateway setting" in caplog.text
+    assert "GATEWAY_HISTORY_BUDGET" in caplog.text
