@@ -113,6 +113,21 @@ class MemoryTurnStore:
             self._link(key, dig, value, now)
         self._evict_lru()
 
+    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+        self._check_open()
+        # No await in here: no other task runs between the look-up and the put.
+        self._expire(self._clock())
+        entry = self._keys.get(key)
+        if entry is not None:
+            self._values.move_to_end(entry.digest)
+            return self._values[entry.digest].data
+        if len(value) > self._max_bytes:
+            self._evictions += 1  # refused, as put_many counts it
+            return value
+        self._link(key, identity_digests({key: value})[key], value, self._clock())
+        self._evict_lru()
+        return value
+
     async def stats(self) -> StoreStats:
         self._check_open()
         self._expire(self._clock())

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from gateway.state.blob_cache import BlobCache
 from gateway.state.redis_link import RedisLink, as_bytes, pipeline_result
-from gateway.state.store import StoreStats, check_limits, digest_items
+from gateway.state.store import StoreError, StoreStats, check_limits, digest_items
 
 # Hash big batches on a worker thread (hashlib releases the GIL): the loop keeps serving.
 _THREAD_HASH_BYTES = 1 << 20
@@ -112,6 +112,33 @@ class RedisTurnStore:
             await self._link.run(lambda c: self._write(c, {}, missing, [], []))
         for digest, blob in blobs.items():
             self._local.put(digest, blob)
+
+    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+        """`SET NX` on the pointer decides; the value is written first, so a winning pointer
+        never points at nothing. The pointer is read back in the same round trip."""
+        if len(value) > self._max_value:
+            self._refused += 1
+            return value
+        mine = digest_items({key: value})[key]
+
+        async def offer(client: aioredis.Redis) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self._val(mine), value, ex=self._ttl)
+            pipe.set(self._ptr(key), mine.encode("ascii"), ex=self._ttl, nx=True)
+            pipe.get(self._ptr(key))
+            return pipeline_result(await pipe.execute())
+
+        pointer = as_bytes((await self._link.run(offer))[2])
+        winner = pointer.decode("ascii") if pointer else mine
+        if winner == mine:
+            self._local.put(mine, value)
+            return value
+        found = await self._link.run(lambda c: c.get(self._val(winner)))
+        stored = as_bytes(found)
+        if stored is None:
+            raise StoreError(f"the value of {key!r} is gone (evicted) while its pointer is not")
+        self._local.put(winner, stored)
+        return stored
 
     async def _write(
         self,

@@ -68,15 +68,12 @@ class ResponseStore:
 
     async def secret(self, configured: str) -> bytes:
         """The envelope key: configured, or made once and kept in the store (so it survives
-        restarts with SQLite state and is shared by every worker on the same file)."""
+        restarts with SQLite state and is shared by every worker and replica on the same
+        state). Put-if-absent: workers starting together on fresh state each offer a key and
+        all keep the one stored first, so an envelope one signs opens on the others."""
         if configured:
             return configured.encode()
-        found = await self.store.get(SECRET_KEY)
-        if found:
-            return found
-        made = secrets.token_bytes(32)
-        await self.store.put_many({SECRET_KEY: made})
-        return made
+        return await self.store.put_if_absent(SECRET_KEY, secrets.token_bytes(32))
 
     async def put(self, scope: str, stored: StoredResponse) -> None:
         response = stored.response

@@ -129,6 +129,11 @@ class SqliteTurnStore:
             return
         self._evictions += await self._call(self._put_sync, dict(items), self._clock())
 
+    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+        stored, evicted = await self._call(self._put_if_absent_sync, key, value, self._clock())
+        self._evictions += evicted
+        return stored
+
     async def stats(self) -> StoreStats:
         (entries, values, size), evicted = await self._call(self._stats_sync, self._clock())
         self._evictions += evicted
@@ -269,6 +274,35 @@ class SqliteTurnStore:
             evicted = len(refused) + self._expire(now - self._max_age)
             evicted += self._evict_lru()
         return evicted
+
+    def _put_if_absent_sync(self, key: str, value: bytes, now: float) -> tuple[bytes, int]:
+        """Inside one `BEGIN IMMEDIATE` transaction: the write lock is taken before the look-up,
+        so another process's put of the same key lands wholly before or wholly after."""
+        with self._write() as db:
+            self._flush_touches()
+            evicted = self._expire(now - self._max_age)  # an expired key counts as absent
+            row = db.execute(
+                "SELECT b.data FROM keys AS k JOIN blobs AS b ON b.hash = k.hash WHERE k.key = ?",
+                (key,),
+            ).fetchone()
+            if row is not None:
+                return bytes(row[0]), evicted
+            if len(value) > self._max_bytes:
+                return value, evicted + 1
+            dig = digest_items({key: value})[key]
+            db.execute(
+                "INSERT INTO blobs (hash, size, created, last_used, data) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (hash) DO UPDATE SET last_used = excluded.last_used",
+                (dig, len(value), now, now, value),
+            )
+            # (a key whose value is gone is absent too: repoint it)
+            db.execute(
+                "INSERT INTO keys (key, hash, created) VALUES (?, ?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET hash = excluded.hash, created = excluded.created",
+                (key, dig, now),
+            )
+            evicted += self._evict_lru()
+        return value, evicted
 
     def _select_in(self, sql: str, values: Sequence[str]) -> list[tuple[str, ...]]:
         """`sql` ends in `IN`; the placeholder list is appended and filled batch by batch."""

@@ -167,3 +167,13 @@ async def test_a_big_value_evicted_by_redis_is_written_again_by_the_next_put(
     assert await b.get("k") is None
     await a.put_many({"k2": big})  # a knows the bytes, but Redis lost them: sent again
     assert await b.get_many(["k", "k2"]) == {"k": big, "k2": big}
+
+
+async def test_put_if_absent_between_replicas_keeps_the_first_value_with_a_ttl(
+    open_redis: Opener, raw: redis.Redis
+) -> None:
+    a, b = open_redis(max_age_seconds=3600).turns, open_redis(max_age_seconds=3600).turns
+    assert await a.put_if_absent("k", b"first") == b"first"
+    assert await b.put_if_absent("k", b"second") == b"first"
+    assert await b.get("k") == b"first"
+    assert all(0 < raw.ttl(k) <= 3600 for k in raw.keys("*"))

@@ -200,3 +200,29 @@ async def test_cancelled_put_leaves_the_store_usable(make_store: StoreFactory) -
     got = await store.get_many(["a", "a2", "b"])
     assert got["b"] == b"2"
     assert got.get("a", big) == big  # either fully stored or absent, never torn
+
+
+async def test_put_if_absent_keeps_the_first_value(make_store: StoreFactory) -> None:
+    store = make_store()
+    assert await store.put_if_absent("k", b"first") == b"first"
+    assert await store.put_if_absent("k", b"second") == b"first"
+    assert await store.get("k") == b"first"
+    await store.put_many({"k": b"replaced"})  # a plain put still overwrites
+    assert await store.put_if_absent("k", b"third") == b"replaced"
+
+
+async def test_put_if_absent_treats_an_expired_key_as_absent(
+    make_store: StoreFactory, clock: FakeClock
+) -> None:
+    store = make_store(max_age_seconds=60)
+    await store.put_if_absent("k", b"old")
+    clock.advance(61)
+    assert await store.put_if_absent("k", b"new") == b"new"
+    assert await store.get("k") == b"new"
+
+
+async def test_put_if_absent_refuses_an_oversize_value(make_store: StoreFactory) -> None:
+    store = make_store(max_bytes=10)
+    assert await store.put_if_absent("k", b"x" * 11) == b"x" * 11
+    assert await store.get("k") is None
+    assert (await store.stats()).evictions == 1
