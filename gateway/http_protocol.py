@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Final
+from typing import Final, cast
 
 import uvicorn
-from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, service_unavailable
 from uvicorn.protocols.http.httptools_impl import (  # needs httptools
     HttpToolsProtocol,
     RequestResponseCycle,
 )
+
+from gateway.routes.over_capacity import over_capacity
 
 DEFAULT_HEADER_TIMEOUT = 10.0
 _TIMEOUT_BODY = (
@@ -50,6 +53,9 @@ _ASSUMED: Final = (
     (HttpToolsProtocol, "on_body", "self.flow.pause_reading()"),
     (HttpToolsProtocol, "on_body", "self.cycle.message_event.set()"),
     (RequestResponseCycle, "receive", "bytes(self.body)"),
+    (HttpToolsProtocol, "on_headers_complete", "app = service_unavailable"),
+    (HttpToolsProtocol, "on_headers_complete", "self._start_asgi_task(self.cycle, app)"),
+    (HttpToolsProtocol, "on_response_complete", "self._start_asgi_task(cycle, app)"),
 )
 
 
@@ -99,6 +105,13 @@ class LeanBodyHttpToolsProtocol(HttpToolsProtocol):
         if len(body) > HIGH_WATER_LIMIT:
             self.flow.pause_reading()
         cycle.message_event.set()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        """Every request starts here (pipelined ones too): uvicorn's plain-text refusal over
+        the concurrency cap is swapped for the surface's own error (routes/over_capacity.py)."""
+        if app is service_unavailable:
+            app = cast(ASGI3Application, over_capacity)  # starlette's looser ASGI types
+        super()._start_asgi_task(cycle, app)
 
     def on_response_complete(self) -> None:
         cycle: RequestResponseCycle | None = self.cycle  # None before the first request
