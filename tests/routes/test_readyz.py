@@ -288,3 +288,25 @@ async def test_operators_may_keep_routing_through_a_state_outage(tmp_path: Path)
     finally:
         redis.stop()
     assert reply.status_code == 200 and reply.json()["status"] == "degraded"
+
+
+@pytest.mark.slow
+async def test_tls_to_a_plain_http_upstream_is_not_ready_with_kind_tls() -> None:
+    from gateway.emulator.app import build_emulator_app
+    from tests.hardening.loopback import serve
+
+    with serve(build_emulator_app()) as base:
+        https = base.replace("http://", "https://")
+        settings = make_settings(upstream="gemini", base_url=https, api_keys=(SERVER_KEY,))
+        async with running_app(settings, None) as app, client_for(app) as http:
+            reply = await http.get("/readyz")
+    assert reply.status_code == 503
+    assert reply.json()["checks"]["upstream"]["kind"] == "tls"
+
+
+async def test_a_sqlite_store_answers_its_ping(tmp_path: Path) -> None:
+    async with emulator_stack(state=f"sqlite:///{tmp_path}/state.db") as stack:
+        async with stack.http() as http:
+            reply = await http.get("/readyz")
+    assert reply.status_code == 200
+    assert reply.json()["checks"]["state_store"] == {"ok": True, "kind": "ok", "backend": "sqlite"}
