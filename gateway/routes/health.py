@@ -21,11 +21,17 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """Readiness: can this replica serve? Cached, bounded probes of the upstream and the state
-    store (serving/readiness.py has the semantics); 503 before start-up has finished."""
+    store (serving/readiness.py has the semantics); 503 before start-up has finished and from
+    the moment a graceful shutdown begins (a load balancer stops sending new requests while
+    the ones in flight finish)."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None or services.readiness is None:
         return json_response(
             {"status": "not ready", "upstream_client": False, "state_store": False}, 503
+        )
+    if services.drain.deadline is not None:  # draining: take no new work, whatever the probes say
+        return json_response(
+            {"status": "shutting down", "upstream_client": True, "state_store": True}, 503
         )
     report = await services.readiness.report()
     return json_response(report.body(), report.http_status(services.settings.ready_require_state))

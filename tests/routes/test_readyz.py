@@ -310,3 +310,20 @@ async def test_a_sqlite_store_answers_its_ping(tmp_path: Path) -> None:
             reply = await http.get("/readyz")
     assert reply.status_code == 200
     assert reply.json()["checks"]["state_store"] == {"ok": True, "kind": "ok", "backend": "sqlite"}
+
+
+async def test_a_graceful_shutdown_turns_readiness_off_before_the_deadline() -> None:
+    """From SIGTERM on (the CLI begins the drain), /readyz says 503 so a load balancer sends no
+    new requests, while requests in flight and new ones still on open connections are served."""
+    async with emulator_stack() as stack, stack.http() as http:
+        assert (await http.get("/readyz")).status_code == 200
+        stack.app.state.services.drain.begin(60.0)
+        reply = await http.get("/readyz")
+        assert reply.status_code == 503
+        assert reply.json()["status"] == "shutting down"
+        assert (await http.get("/healthz")).status_code == 200  # alive until it exits
+        chat = await http.post(
+            "/v1/chat/completions",
+            json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert chat.status_code == 200
