@@ -153,8 +153,10 @@ class ImageFetcher:
         entry = self._cache.get(key)
         if entry is not None and self._cache.is_fresh(entry):
             self.stats["cache_hits"] += 1
+            _cache_line(target, "hit")
             return entry.value
         self.stats["fetches"] += 1
+        _cache_line(target, "miss" if entry is None else "stale")
         try:
             with anyio.fail_after(self.policy.total_timeout):
                 return await self._follow(target, key, entry, param)
@@ -244,6 +246,7 @@ class ImageFetcher:
         if status == 304 and entry is not None:
             self.stats["revalidations"] += 1
             self.stats["cache_hits"] += 1
+            _cache_line(url, "revalidated")
             lifetime = freshness_lifetime(cache_control, self.policy.cache_ttl)
             if cache_control is None:
                 lifetime = entry.lifetime
@@ -315,10 +318,23 @@ def _image_type(head: bytes, param: str | None, url: httpx.URL) -> str:
     raise _refused(message, param, url)
 
 
+def _cache_line(url: httpx.URL, cache: str) -> None:
+    """The cache's decision for one image URL at debug: `hit` (served from memory), `miss`,
+    `stale` (kept validators: asked again with them), `revalidated` (a 304 kept the copy).
+    Host only: a path or query may be a signed, secret URL."""
+    _log.debug("image fetch cache", extra={"image_host": _where(url), "cache": cache})
+
+
+def _where(url: httpx.URL | None) -> str:
+    """`host` or `host:port` of an image URL for a log line; nothing else of it."""
+    if url is None or not url.host:
+        return "-"
+    return f"{url.host}:{url.port}" if url.port is not None else url.host
+
+
 def _refused(message: str, param: str | None, url: httpx.URL | None) -> InvalidImageUrlError:
     """The client-facing error, logged with the host only (no path, query or address)."""
-    host = url.host if url is not None and url.host else "-"
-    _log.info("image fetch refused, host=%s: %s", host, message)
+    _log.info("image fetch refused: %s", message, extra={"image_host": _where(url)})
     return InvalidImageUrlError(message, param=param)
 
 

@@ -21,6 +21,7 @@ from gateway.translate.budget import (
     first_pass,
     history_policy,
     second_pass,
+    turn_starts,
 )
 from gateway.translate.parse import ChatRequest
 
@@ -84,6 +85,7 @@ async def fit_history(
             "model": model,
             "mode": "+".join(name for name, on in steps if on),
             "trimmed_turns": outcome.trimmed,
+            "kept_turns": _turn_count(outcome.body),
             "downsampled_images": outcome.downsampled,
             "tokens_before": outcome.tokens_before,
             "tokens_after": outcome.tokens_after,
@@ -92,6 +94,11 @@ async def fit_history(
         },
     )
     return outcome.body
+
+
+def _turn_count(body: Json) -> int:
+    contents = body.get("contents") or []
+    return len(turn_starts(contents)) if contents else 0
 
 
 def history_headers(call: CallContext) -> dict[str, str]:

@@ -199,7 +199,12 @@ class ChatStream:
     def _failed(self, err: GatewayError, *, upstream: bool = True) -> bytes:
         log.warning(
             "stream ended with an error",
-            extra={"request_id": self.call.request_id, "code": err.code},
+            extra={
+                "request_id": self.call.request_id,
+                "code": err.code,
+                "status": err.status,
+                "model": self.call.model,
+            },
         )
         self.services.metrics.error(err.code, upstream=upstream)
         return error_event(err)

@@ -170,7 +170,12 @@ class NativeStream:
     def _failed(self, err: GatewayError, *, upstream: bool = True) -> bytes:
         log.warning(
             "native stream ended with an error",
-            extra={"request_id": self.call.request_id, "code": err.code},
+            extra={
+                "request_id": self.call.request_id,
+                "code": err.code,
+                "status": err.status,
+                "model": self.call.model,
+            },
         )
         self.services.metrics.error(err.code, upstream=upstream)
         envelope = google_envelope(err)

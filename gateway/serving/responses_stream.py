@@ -121,7 +121,12 @@ class ResponsesStream(ChatStream):
     ) -> bytes:
         log.warning(
             "stream ended with an error",
-            extra={"request_id": self.call.request_id, "code": err.code},
+            extra={
+                "request_id": self.call.request_id,
+                "code": err.code,
+                "status": err.status,
+                "model": self.call.model,
+            },
         )
         self.services.metrics.error(err.code, upstream=upstream)
         code = "rate_limit_exceeded" if err.status == 429 else "server_error"  # the SDK's enum

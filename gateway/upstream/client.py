@@ -26,7 +26,7 @@ from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
-from gateway.upstream.failure import deadline_error, log_attempt
+from gateway.upstream.failure import deadline_error, log_attempt, log_call
 from gateway.upstream.keys import KeyRing
 from gateway.upstream.retry import backoff, should_retry
 from gateway.upstream.wire import WireResponse, open_wire
@@ -51,6 +51,7 @@ class CallStats:
     # usageMetadata per answer (a stream's latest: running totals); counted when the request ends
     usage: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    warned: bool = False  # the request's one upstream-failure warning is logged (failure.py)
 
 
 class GeminiClient:
@@ -127,14 +128,15 @@ class GeminiClient:
         with the total deadline."""
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_request", as_bytes(body))
-        attempt = 0
+        attempt, url = 0, self._url(path)
         while True:
             use_key = key if key is not None else (self.keys.pick() or "")
             stats.attempts += 1
+            log_call(method, url, attempt)
             err: GatewayError
             try:
                 headers = await self.backend.headers(use_key)
-                response = await self.wire.send(method, self._url(path), headers, body)
+                response = await self.wire.send(method, url, headers, body)
             except UpstreamError as exc:
                 err = exc
             else:
@@ -157,7 +159,7 @@ class GeminiClient:
                 and should_retry(err)
                 and wait <= self.settings.retry_max_wait
             )
-            log_attempt(err, self._url(path), attempt, retry, wait)
+            stats.warned = log_attempt(err, url, attempt, retry, wait, stats.warned)
             if not retry:
                 raise err
             attempt += 1
@@ -176,7 +178,7 @@ class GeminiClient:
                 finally:
                     await response.close()
         except TimeoutError as exc:
-            raise deadline_error(self._url(path)) from exc
+            raise deadline_error(self._url(path), stats.warned) from exc
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_response", raw)
         try:
@@ -230,7 +232,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open("POST", path, key, body, stats)
         except TimeoutError as exc:
-            raise deadline_error(self._url(path)) from exc
+            raise deadline_error(self._url(path), stats.warned) from exc
         try:
             yield self._events(response, stats)
         finally:
@@ -329,7 +331,7 @@ class GeminiClient:
                 finally:
                     await response.close()
         except TimeoutError as exc:
-            raise deadline_error(self._url(path)) from exc
+            raise deadline_error(self._url(path), stats.warned) from exc
         content_type = response.header("content-type") or "application/json; charset=UTF-8"
         if method == "GET" and self.backend.vertex:  # Vertex's model shapes, as AI Studio's
             try:
@@ -350,7 +352,7 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open("POST", path, key, body, stats)
         except TimeoutError as exc:
-            raise deadline_error(self._url(path)) from exc
+            raise deadline_error(self._url(path), stats.warned) from exc
         try:
             yield response
         finally:

@@ -1,18 +1,20 @@
 """What failed on the way to Gemini, in words an operator can act on: the upstream's host and
 port (never the path or query, where a key may ride) and the kind of failure (refused, TLS, DNS,
-timeout, reset). Both wires build their 502/504 messages here, so they say the same thing."""
+timeout, reset). Both wires build their 502/504 messages here, so they say the same thing.
+The upstream's log lines live here too: each call at debug, one warning per failing request."""
 
 from __future__ import annotations
 
 import logging
 import socket
 import ssl
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from gateway.errors import GatewayError, UpstreamTimeoutError
 
 log = logging.getLogger("gateway.upstream")
 MAX_CHAIN = 8  # exception causes followed; wrappers nest two or three deep
+_SECRET_PARAMS = frozenset({"key", "access_token", "token", "api_key"})
 
 
 def upstream_host(url: str) -> str:
@@ -80,28 +82,63 @@ def _kind_of(exc: BaseException) -> str:
     return ""
 
 
-def log_attempt(err: GatewayError, url: str, attempt: int, retry: bool, wait: float) -> None:
-    """One failed attempt: a warning when Gemini (or the way to it) failed (5xx, timeout,
-    unreachable), and the retry decision at debug. The request id comes from the log filter."""
+def safe_url(url: str) -> str:
+    """`url` for a log line: scheme, host, port and path, and a query without any parameter
+    that could hold a credential (keys travel in headers, but a base URL may carry one)."""
+    try:
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k.lower() not in _SECRET_PARAMS]
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an unparseable URL"
+    base = f"{parts.scheme}://{host}{port}{parts.path}"
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def model_of(url: str) -> str:
+    """The model a call's URL names (`…/models/{model}:{method}`), or empty for other calls."""
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    model, colon, _ = last.partition(":")
+    return model if colon else ""
+
+
+def log_call(method: str, url: str, attempt: int) -> None:
+    """Each attempt at debug: where it goes, never with what key."""
+    extra = {"method": method, "upstream_url": safe_url(url), "attempt": attempt + 1}
+    log.debug("upstream call", extra={**extra, "model": model_of(url)})
+
+
+def log_attempt(
+    err: GatewayError, url: str, attempt: int, retry: bool, wait: float, warned: bool
+) -> bool:
+    """One failed attempt: the retry decision at debug and, the first time a request meets a
+    5xx, a timeout or an unreachable upstream, one warning (not one per retry: the access line
+    counts the attempts). Returns whether the request has had its warning. The request id
+    comes from the log filter."""
     fields: dict[str, object] = {
         "upstream_host": upstream_host(url),
+        "model": model_of(url),
         "status": err.status,
         "code": err.code,
         "attempt": attempt + 1,
     }
-    if err.status >= 500:
-        log.warning("upstream call failed: %s", err.message, extra=fields)
+    if err.status >= 500 and not warned:
+        log.warning("upstream call failed: %s", err.message, extra={**fields, "retry": retry})
+        warned = True
     log.debug(
         "retrying upstream call" if retry else "not retrying upstream call",
-        extra={**fields, "retry": retry, "wait_s": round(wait, 3)},
+        extra={**fields, "retry": retry, "wait_s": round(wait, 3), "why": err.message},
     )
+    return warned
 
 
-def deadline_error(url: str) -> UpstreamTimeoutError:
+def deadline_error(url: str, warned: bool = False) -> UpstreamTimeoutError:
     """The total deadline ran out (GATEWAY_TOTAL_TIMEOUT): a 504 naming the host, logged at
-    warning like any other failed attempt."""
+    warning like a failed attempt (unless the request already had its warning)."""
     where = upstream_host(url)
     err = UpstreamTimeoutError(f"Gemini did not answer within the total deadline ({where})")
-    extra = {"upstream_host": where, "status": err.status, "code": err.code}
-    log.warning("upstream call failed: %s", err.message, extra=extra)
+    if not warned:
+        extra = {"upstream_host": where, "model": model_of(url), "status": err.status}
+        log.warning("upstream call failed: %s", err.message, extra={**extra, "code": err.code})
     return err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
+import logging
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -238,7 +239,19 @@ async def test_redirect_without_location_is_refused(server: Any) -> None:
 # ------------------------------------------------------------------------ cache
 
 
-async def test_same_url_twice_hits_the_server_once(server: Any, png_bytes: bytes) -> None:
+def cache_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """The cache decisions logged at debug: (host, decision), never a path."""
+    return [
+        (r.image_host, r.cache)  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.getMessage() == "image fetch cache"
+    ]
+
+
+async def test_same_url_twice_hits_the_server_once(
+    server: Any, png_bytes: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="gateway.media")
     server.respond("/a.png", body=png_bytes)
     async with ImageFetcher(allow(server)) as fetcher:
         first = await fetcher.fetch(server.url("/a.png"), param=PARAM)
@@ -246,6 +259,8 @@ async def test_same_url_twice_hits_the_server_once(server: Any, png_bytes: bytes
         assert fetcher.stats == {"fetches": 1, "cache_hits": 1, "revalidations": 0, "refusals": 0}
     assert first == second
     assert server.hits["/a.png"] == 1
+    assert cache_lines(caplog) == [(server.host, "miss"), (server.host, "hit")]
+    assert "a.png" not in caplog.text
 
 
 async def test_cache_scopes_do_not_share_entries(server: Any, png_bytes: bytes) -> None:
@@ -284,8 +299,13 @@ async def test_disabled_cache_fetches_every_time(server: Any, png_bytes: bytes) 
     ],
 )
 async def test_stale_entry_is_revalidated_and_reused_on_304(
-    server: Any, png_bytes: bytes, validator: dict[str, str], conditional: tuple[str, str]
+    server: Any,
+    png_bytes: bytes,
+    validator: dict[str, str],
+    conditional: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="gateway.media")
     header, value = conditional
 
     async def handler(request: Any, writer: asyncio.StreamWriter) -> None:
@@ -306,6 +326,8 @@ async def test_stale_entry_is_revalidated_and_reused_on_304(
     assert server.hits["/a.png"] == 2
     assert header not in server.requests[0].headers
     assert server.requests[1].headers[header] == value
+    decisions = [cache for _, cache in cache_lines(caplog)]
+    assert decisions == ["miss", "stale", "revalidated"]
 
 
 # ------------------------------------------------------------------------ TLS through a pinned IP

@@ -20,6 +20,8 @@ from gateway.upstream.failure import (
     failure_code,
     failure_kind,
     log_attempt,
+    model_of,
+    safe_url,
     upstream_host,
 )
 
@@ -74,27 +76,33 @@ def test_aiohttp_keeps_the_os_error_aside() -> None:
     assert failure_kind(exc) == "DNS lookup failed"
 
 
-def test_a_5xx_is_a_warning_with_request_id_host_and_status(
+def test_a_5xx_is_one_warning_per_request_with_host_model_and_status(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="gateway.upstream")
+    url = "https://gemini.example:8443/v1beta/models/gemini-2.5-flash:generateContent?key=SECRET"
     token = request_id_var.set("req_obs")
     try:
         err = UpstreamError("Gemini upstream answered HTTP 503", status_code=503)
-        log_attempt(err, "https://gemini.example:8443/v1beta/m?key=SECRET", 0, True, 0.5)
-        log_attempt(UpstreamConnectError("refused"), "http://127.0.0.1:9/x", 2, False, 1.0)
+        warned = log_attempt(err, url, 0, True, 0.5, False)
+        again = log_attempt(err, url, 1, True, 0.7, warned)
+        refused = UpstreamConnectError("refused")
+        other = log_attempt(refused, "http://127.0.0.1:9/x", 2, False, 1.0, False)
         line = next(format_as_shipped(r) for r in caplog.records)
     finally:
         request_id_var.reset(token)
-    warning, decision, refused, gave_up = caplog.records
-    assert (warning.levelno, decision.levelno) == (logging.WARNING, logging.DEBUG)
-    assert (warning.upstream_host, warning.status, warning.attempt) == (
+    assert warned and again and other
+    warning, decision, second, refused_warning, gave_up = caplog.records
+    assert (warning.levelno, decision.levelno, second.levelno) == (30, 10, 10)
+    assert (warning.upstream_host, warning.status, warning.attempt, warning.model) == (  # type: ignore[attr-defined]
         "gemini.example:8443",
         503,
         1,
-    )  # type: ignore[attr-defined]
-    assert (decision.retry, decision.wait_s) == (True, 0.5)  # type: ignore[attr-defined]
-    assert (refused.levelno, refused.status, refused.code) == (
+        "gemini-2.5-flash",
+    )
+    assert (decision.retry, decision.wait_s, decision.why) == (True, 0.5, err.message)  # type: ignore[attr-defined]
+    assert (second.attempt, second.wait_s) == (2, 0.7)  # type: ignore[attr-defined]
+    assert (refused_warning.levelno, refused_warning.status, refused_warning.code) == (
         logging.WARNING,
         502,
         "upstream_unreachable",
@@ -114,7 +122,8 @@ def format_as_shipped(record: logging.LogRecord) -> str:
 
 def test_a_4xx_is_not_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="gateway.upstream")
-    log_attempt(UpstreamError("bad", status_code=400), "http://127.0.0.1:9/x", 0, False, 0.1)
+    bad = UpstreamError("bad", status_code=400)
+    assert not log_attempt(bad, "http://127.0.0.1:9/x", 0, False, 0.1, False)
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
 
 
@@ -128,3 +137,17 @@ def test_the_total_deadline_is_a_504_naming_the_host_and_a_warning(
     (record,) = caplog.records
     assert (record.levelno, record.upstream_host) == (logging.WARNING, "gemini.example:443")  # type: ignore[attr-defined]
     assert "SECRET" not in caplog.text
+    deadline_error("https://gemini.example/v1beta/m:generateContent", warned=True)
+    assert len(caplog.records) == 1  # the request had its warning already
+
+
+def test_a_logged_url_keeps_its_path_and_loses_any_credential() -> None:
+    url = "https://u:pw@gemini.example:8443/v1beta/models/m:streamGenerateContent?alt=sse&key=K1"
+    assert (
+        safe_url(url) == "https://gemini.example:8443/v1beta/models/m:streamGenerateContent?alt=sse"
+    )
+    assert safe_url("http://h/p?access_token=T&KEY=K&pageSize=5") == "http://h/p?pageSize=5"
+    assert safe_url("http://[::1/x") == "an unparseable URL"
+    assert model_of(url) == "m"
+    assert model_of("https://h/v1/projects/p/locations/l/publishers/google/models/g:predict") == "g"
+    assert model_of("https://h/v1beta/models?pageSize=5") == ""
