@@ -15,9 +15,10 @@ import orjson
 
 from gateway.errors import GatewayError
 from gateway.serving.context import CallContext, Services
+from gateway.translate.embeddings.raw_reply import Texts
 from gateway.translate.embeddings.request import EmbeddingsRequest, batches
 from gateway.translate.embeddings.response import Vector, prompt_tokens, to_openai_embeddings
-from gateway.translate.embeddings.wire import wire_for
+from gateway.translate.embeddings.wire import read_reply, wire_for
 
 Json = dict[str, Any]
 
@@ -27,12 +28,14 @@ MAX_PARALLEL_BATCHES: Final = 4
 
 async def run_batches(
     request: EmbeddingsRequest, call: CallContext, services: Services
-) -> tuple[list[Vector], list[int | None]]:
-    """(vectors in input order, each call's token count); raises the first batch error."""
+) -> tuple[list[Vector], list[int | None], Texts]:
+    """(vectors in input order, each call's token count, the vectors' JSON texts); raises the
+    first batch error."""
     ranges = batches(request)
     wire = wire_for(request.model, services.upstream.backend.vertex)
     vectors: list[Vector] = [[] for _ in request.inputs]
     counts: list[int | None] = [None for _ in ranges]
+    texts: Texts = {}
     failures: list[GatewayError] = []
     limiter = anyio.CapacityLimiter(MAX_PARALLEL_BATCHES)
 
@@ -44,7 +47,10 @@ async def run_batches(
                 reply = await services.upstream.embed(
                     request.model, wire.method, body, call.upstream_key, call.stats
                 )
-                vectors[start:stop], counts[index] = wire.read(reply, stop - start)
+                vectors[start:stop], counts[index], found = read_reply(
+                    wire, reply, stop - start, keep_texts=request.encoding == "float"
+                )
+                texts.update(found)
             except GatewayError as exc:
                 failures.append(exc)
                 cancel.cancel()
@@ -58,7 +64,7 @@ async def run_batches(
     call.stats.upstream_ms = (time.perf_counter() - started) * 1000
     if failures:
         raise failures[0]
-    return vectors, counts
+    return vectors, counts, texts
 
 
 async def complete_embeddings(
@@ -66,7 +72,7 @@ async def complete_embeddings(
 ) -> Json:
     call.model = request.model
     call.notes.extend(request.notes)
-    vectors, counts = await run_batches(request, call, services)
+    vectors, counts, texts = await run_batches(request, call, services)
     tokens, counted = prompt_tokens(counts, request)
     if not counted:
         call.notes.append("embedding_tokens:estimated")
@@ -76,4 +82,4 @@ async def complete_embeddings(
     services.metrics.embedding_tokens.labels(services.metrics.model_label(request.model)).inc(
         tokens
     )
-    return to_openai_embeddings(request, vectors, tokens)
+    return to_openai_embeddings(request, vectors, tokens, texts)

@@ -169,6 +169,18 @@ class GeminiClient:
     async def _read_json(
         self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
     ) -> dict[str, Any]:
+        raw = await self._read_body(method, path, key, body, stats)
+        try:
+            data = lifted_json.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError("Gemini answered with a body that is not valid JSON") from exc
+        if not isinstance(data, dict):
+            raise UpstreamError("Gemini answered with an unexpected JSON shape")
+        return data
+
+    async def _read_body(
+        self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
+    ) -> bytes:
         """One unary call, open and body, under the total deadline."""
         try:
             async with asyncio.timeout(self.settings.total_timeout):
@@ -181,13 +193,7 @@ class GeminiClient:
             raise deadline_error(self._url(path), stats.warned) from exc
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_response", raw)
-        try:
-            data = lifted_json.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamError("Gemini answered with a body that is not valid JSON") from exc
-        if not isinstance(data, dict):
-            raise UpstreamError("Gemini answered with an unexpected JSON shape")
-        return data
+        return raw
 
     async def generate(
         self, model: str, body: Body, key: str | None, stats: CallStats | None = None
@@ -205,11 +211,14 @@ class GeminiClient:
         body: Body,
         key: str | None,
         stats: CallStats | None = None,
-    ) -> dict[str, Any]:
+    ) -> bytes:
         """One embedding call (`batchEmbedContents`, or `predict` for Vertex's older models):
-        same URL builder, auth, retries and deadline as `generate`."""
-        path = self._model_path(model, method)
-        return await self._read_json("POST", path, key, body, stats or CallStats())
+        same URL builder, auth, retries and deadline as `generate`. The body comes back as
+        bytes: its vectors are read straight from them (translate/embeddings/raw_reply.py).
+        `prettyPrint=false` (a Google system parameter, README "Embeddings") asks for compact
+        JSON: Gemini indents each value on its own line by default, 1.7 × the bytes."""
+        path = self._model_path(model, method) + "?prettyPrint=false"
+        return await self._read_body("POST", path, key, body, stats or CallStats())
 
     async def count_tokens(
         self, model: str, body: Body, key: str | None, stats: CallStats | None = None

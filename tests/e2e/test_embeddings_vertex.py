@@ -42,6 +42,7 @@ async def test_text_embedding_004_uses_predict_and_vertex_counts_tokens():
         )
         (call,) = stack.emulator.requests
     assert call.path == VERTEX + "text-embedding-004:predict"
+    assert call.query == {"prettyPrint": "false"}
     validate_vertex_embed_body(call.body, "predict")
     assert [d.embedding for d in result.data] == [
         expected_vector(t, "text-embedding-004") for t in texts

@@ -2,12 +2,14 @@
 
 A reply must hold exactly one embedding per request sent, each a non-empty list of numbers;
 anything else is Gemini's garbage (a 502), never a 500 nor a short or shifted answer. Parsing
-Gemini's JSON numbers is most of the CPU an embeddings call costs (README "Embeddings"), so each
-value is looked at once more only, by the C loop that encodes or checks it.
+Gemini's JSON numbers is most of the CPU an embeddings call costs (README "Embeddings"): they
+are parsed once, array by array (raw_reply.py), and never written out as JSON again.
 
 `encoding_format: base64` is what the OpenAI Python SDK asks for by default (and decodes): each
-vector as little-endian float32 bytes, base64. `float` is JSON numbers, written as Gemini sent
-them (a double's shortest form, so nothing is rounded on the way).
+vector as little-endian float32 bytes, base64 (a cached `struct.Struct`, explicitly
+little-endian on any host). `float` is JSON numbers: the very text Gemini sent when it was
+checked to be one (`texts`), else the parsed values written again (a double's shortest form,
+so nothing is rounded on the way either).
 
 Usage: Gemini's own count when every reply carries one (`usageMetadata.promptTokenCount`, or
 Vertex's per-embedding `statistics.tokenCount`); otherwise (AI Studio's batchEmbedContents gives
@@ -19,8 +21,10 @@ from __future__ import annotations
 import base64
 import functools
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from gateway.errors import UpstreamError
 from gateway.translate.embeddings.request import EmbeddingsRequest
@@ -96,7 +100,7 @@ def _layout(code: str, width: int) -> struct.Struct:
 
 def _packed(code: str, values: Vector) -> bytes:
     """Little-endian `code` ("f": float32, "d": float64) values; refuses non-numbers. A cached
-    Struct packs at ~27 ns a value, a third of `array("f", values)` (measured)."""
+    Struct packed 100 × 3,072 values in 2.7 ms, `array("f", values)` in 6.4 (measured)."""
     try:
         return _layout(code, len(values)).pack(*values)
     except (struct.error, TypeError, OverflowError) as exc:
@@ -108,24 +112,31 @@ def encode_base64(values: Vector) -> str:
 
 
 def as_numbers(values: Vector) -> Vector:
-    """The values, checked: `sum` is the cheapest C loop that refuses a string, null, list or
-    object (~17 ns a value). A sum that is not a float (all integers, or booleans) means
-    values are rewritten as floats (an integer past 64 bits would not even serialise)."""
-    try:
-        total = sum(values)
-    except (TypeError, OverflowError) as exc:
-        raise garbage("an embedding value that is not a number") from exc
-    if not isinstance(total, float):
-        return list(_layout("d", len(values)).unpack(_packed("d", values)))
-    return values
+    """The values, checked, as floats. Only for vectors whose text could not be copied
+    (raw_reply.py): integers and booleans are rewritten as floats (a `true` among floats
+    would otherwise be written as `true`), a string, null, list or object is a 502."""
+    if set(map(type, values)) == {float}:
+        return values
+    return list(_layout("d", len(values)).unpack(_packed("d", values)))
 
 
 def to_openai_embeddings(
-    request: EmbeddingsRequest, vectors: Sequence[Vector], tokens: int
+    request: EmbeddingsRequest,
+    vectors: Sequence[Vector],
+    tokens: int,
+    texts: Mapping[int, bytes] | None = None,
 ) -> Json:
-    """The OpenAI `CreateEmbeddingResponse` for the vectors in input order."""
-    encode: Callable[[Vector], Vector | str] = (
-        encode_base64 if request.encoding == "base64" else as_numbers
+    """The OpenAI `CreateEmbeddingResponse` for the vectors in input order. `texts`: the JSON
+    text Gemini wrote for a vector (by its list's id, raw_reply.py), already checked to be an
+    array of numbers: `float` copies it as it is instead of encoding the values again."""
+    found = texts or {}
+
+    def as_sent(values: Vector) -> Vector | orjson.Fragment:
+        text = found.get(id(values))
+        return as_numbers(values) if text is None else orjson.Fragment(text)
+
+    encode: Callable[[Vector], Vector | str | orjson.Fragment] = (
+        encode_base64 if request.encoding == "base64" else as_sent
     )
     data = [
         {"object": "embedding", "index": index, "embedding": encode(values)}

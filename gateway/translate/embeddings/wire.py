@@ -21,6 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from gateway.errors import UpstreamError
+from gateway.translate.embeddings.raw_reply import Texts, lift
 from gateway.translate.embeddings.request import EmbeddingsRequest, to_gemini_batch
 from gateway.translate.embeddings.response import (
     Vector,
@@ -92,6 +96,27 @@ def read_predict(reply: Json, expected: int) -> tuple[list[Vector], int | None]:
 AI_STUDIO = EmbedWire("batchEmbedContents", to_gemini_batch, read_batch)
 VERTEX_BATCH = EmbedWire("batchEmbedContents", to_vertex_batch, read_batch)
 VERTEX_PREDICT = EmbedWire("predict", to_vertex_predict, read_predict)
+
+
+def read_reply(
+    wire: EmbedWire, raw: bytes, expected: int, keep_texts: bool
+) -> tuple[list[Vector], int | None, Texts]:
+    """(vectors, Gemini's count, each vector's JSON text when `keep_texts`) of one reply's
+    bytes: read with the arrays cut out (raw_reply.py) when that applies, else parsed whole;
+    the same checks either way."""
+    lifted = lift(raw, expected, keep_texts)
+    if lifted is not None:
+        reply, texts = lifted
+    else:
+        texts = {}
+        try:
+            reply = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError("Gemini answered with a body that is not valid JSON") from exc
+    if not isinstance(reply, dict):
+        raise UpstreamError("Gemini answered with an unexpected JSON shape")
+    vectors, tokens = wire.read(reply, expected)
+    return vectors, tokens, texts
 
 
 def wire_for(model: str, vertex: bool) -> EmbedWire:

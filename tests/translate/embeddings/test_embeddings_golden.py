@@ -1,8 +1,9 @@
 """OpenAI embeddings request → Gemini bodies, and Gemini replies → the OpenAI list, one golden
 per case (golden/<case>/): `request.json` → `gemini.json` (the body of each call); with
-`replies.json` (one Gemini reply per call) → `openai.json`. A case with `backend.txt` saying
-`vertex` is translated for Vertex AI (translate/embeddings/wire.py). Bodies are validated with
-google-genai's types, AI Studio replies too, and the answer with the openai SDK's."""
+`replies.json` (one Gemini reply per call, read from its bytes as the gateway reads it) →
+`openai.json`. A case with `backend.txt` saying `vertex` is translated for Vertex AI
+(translate/embeddings/wire.py). Bodies are validated with google-genai's types, AI Studio
+replies too, and the answer with the openai SDK's."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from validators import (
 
 from gateway.translate.embeddings.request import batches, parse_embeddings_request
 from gateway.translate.embeddings.response import prompt_tokens, to_openai_embeddings
-from gateway.translate.embeddings.wire import wire_for
+from gateway.translate.embeddings.wire import read_reply, wire_for
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p for p in GOLDEN.iterdir() if (p / "README.md").is_file())
@@ -49,14 +50,16 @@ def test_embeddings_golden(case: Path, check_golden: Callable[[Path, Any], None]
         return
     replies = orjson.loads((case / "replies.json").read_bytes())
     assert len(replies) == len(ranges)
-    vectors, counts = [], []
+    vectors, counts, texts = [], [], {}
     for reply, (start, stop) in zip(replies, ranges, strict=True):
         if wire.method == "batchEmbedContents":
             validate_gemini_embed_response(reply)
-        got, count = wire.read(reply, stop - start)
+        raw = orjson.dumps(reply)  # read from bytes, as the gateway reads them
+        got, count, found = read_reply(wire, raw, stop - start, request.encoding == "float")
         vectors.extend(got)
         counts.append(count)
+        texts.update(found)
     tokens, _ = prompt_tokens(counts, request)
-    answer = to_openai_embeddings(request, vectors, tokens)
+    answer = orjson.loads(orjson.dumps(to_openai_embeddings(request, vectors, tokens, texts)))
     validate_openai_embeddings(answer)
     check_golden(case / "openai.json", answer)
