@@ -1,6 +1,7 @@
 """Embeddings bench payloads: the requests (OpenAI's and the equivalent Gemini batch) and the
 fake upstream's canned `batchEmbedContents` answers, shaped like Google's: pretty-printed, one
-value a line, float32 values printed with up to 9 significant digits."""
+value a line (unless the call asks `prettyPrint=false`), float32 values printed with up to 9
+significant digits."""
 
 from __future__ import annotations
 
@@ -68,16 +69,18 @@ def embeddings_reply(count: int, dims: int) -> bytes:
 
 
 class CannedEmbeddings:
-    """One answer per (inputs, width), built on first use."""
+    """One answer per (inputs, width, compact), built on first use. `compact` is Google's
+    `prettyPrint=false`: the same JSON without the indentation."""
 
     def __init__(self) -> None:
-        self._replies: dict[tuple[int, int], bytes] = {}
+        self._replies: dict[tuple[int, int, bool], bytes] = {}
 
-    def reply(self, body: bytes) -> bytes:
+    def reply(self, body: bytes, compact: bool = False) -> bytes:
         request: Any = orjson.loads(body)
         requests = request["requests"]
         dims = int(requests[0].get("outputDimensionality") or 3072)
-        key = (len(requests), dims)
+        key = (len(requests), dims, compact)
         if key not in self._replies:
-            self._replies[key] = embeddings_reply(*key)
+            pretty = embeddings_reply(len(requests), dims)
+            self._replies[key] = orjson.dumps(orjson.loads(pretty)) if compact else pretty
         return self._replies[key]

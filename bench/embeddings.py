@@ -4,8 +4,13 @@ The fake upstream (bench/fake_upstream.py) answers `batchEmbedContents` with Goo
 vectors of the asked width. Per (width, encoding) cell: the same batch sent straight to the
 fake (direct: the floor) and the OpenAI request through the gateway, sequentially, one at a
 time. Reported: median wall time of each and the gateway process's CPU per request (from
-/proc, over the whole cell: the CPU the gateway adds over direct, which spends none). Loopback
-only; every cell is bounded by --requests and --max-seconds; both processes are stopped."""
+/proc, over the whole cell: the CPU the gateway adds over direct, which spends none), and the
+system's CPU over direct (the gateway's, plus what its client spends decoding the OpenAI body,
+minus what a client spends decoding Gemini's own). `--baseline DIR` runs a second gateway from
+another source tree (an older commit) in the same run, cell for cell, for a before/after
+ratio. The fake answers as Google does: pretty-printed unless the call asks
+`prettyPrint=false`; "direct" asks nothing, as google-genai does. Loopback only; every cell is
+bounded by --requests and --max-seconds; every process is stopped."""
 
 from __future__ import annotations
 
@@ -33,10 +38,17 @@ AUTH = {"authorization": "Bearer sk-bench", "content-type": "application/json"}
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench.embeddings", description=__doc__)
     ap.add_argument("--inputs", type=int, default=100, help="texts per request (max 2048)")
-    ap.add_argument("--dims", default="256,768,3072", help="widths, comma-separated")
+    ap.add_argument("--dims", default="128,768,3072", help="widths, comma-separated")
     ap.add_argument("--encodings", default="float,base64")
     ap.add_argument("--requests", type=int, default=60, help="requests per cell (max 1000)")
     ap.add_argument("--max-seconds", type=float, default=20.0, help="per cell (max 120)")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another source tree (e.g. `git archive <rev> | tar -x -C DIR`): its gateway is "
+        "measured beside this one, cell by cell, and the CPU ratio printed",
+    )
     args = ap.parse_args(argv)
     args.inputs = max(1, min(args.inputs, 2048))
     args.dims = [int(d) for d in args.dims.split(",") if d]
@@ -108,29 +120,41 @@ def _checker(inputs: int, dims: int) -> Callable[[list[list[float]]], None]:
     return check
 
 
+def _start_gateway(label: str, tree: Path, up_port: int, logs: Path) -> tuple[Child, str]:
+    """A gateway run from `tree` (its own working directory, so `-m gateway` imports that
+    tree's package) on the fake upstream; (child, its /v1/embeddings URL)."""
+    port = free_port()
+    env = {
+        "GOOGLE_GEMINI_BASE_URL": f"http://127.0.0.1:{up_port}",
+        "GEMINI_API_KEY": "bench-key",
+        "GATEWAY_LOG_LEVEL": "warning",
+        "PYTHONPATH": str(tree),
+    }
+    child = Child(label, [*GATEWAY, str(port)], env, logs / f"{label}.log", cwd=tree)
+    url = f"http://127.0.0.1:{port}/v1/embeddings"
+    wait_ready(child, url, openai_body(1, 128, "float"), auth=AUTH["authorization"])
+    return child, url
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     logs = Path(tempfile.mkdtemp(prefix="gw-bench-embed-"))
-    up_port, gw_port = free_port(), free_port()
-    root = str(Path(__file__).resolve().parent.parent)
+    up_port = free_port()
+    root = Path(__file__).resolve().parent.parent
     fake = Child(
         "fake-upstream",
         [sys.executable, "-m", "bench.fake_upstream", f"--port={up_port}"],
-        {"PYTHONPATH": root},
+        {"PYTHONPATH": str(root)},
         logs / "fake.log",
     )
-    gateway: Child | None = None
+    trees = [("this", root)] + ([("baseline", args.baseline)] if args.baseline else [])
+    gateways: list[tuple[str, Child, str]] = []
     rows: list[str] = []
+    system: dict[tuple[str, int, str], tuple[float, float]] = {}  # → (gateway CPU, system)
     try:
         wait_ready(fake, f"http://127.0.0.1:{up_port}/bench/stats", None)
-        env = {
-            "GOOGLE_GEMINI_BASE_URL": f"http://127.0.0.1:{up_port}",
-            "GEMINI_API_KEY": "bench-key",
-            "GATEWAY_LOG_LEVEL": "warning",
-        }
-        gateway = Child("gateway", [*GATEWAY, str(gw_port)], env, logs / "gateway.log")
-        gw_url = f"http://127.0.0.1:{gw_port}/v1/embeddings"
-        wait_ready(gateway, gw_url, openai_body(1, 128, "float"), auth=AUTH["authorization"])
+        for label, tree in trees:
+            gateways.append((label, *_start_gateway(label, tree, up_port, logs)))
         direct_url = (
             f"http://127.0.0.1:{up_port}/v1beta/models/gemini-embedding-001:batchEmbedContents"
         )
@@ -141,30 +165,54 @@ def main(argv: list[str] | None = None) -> int:
                 direct = _timed(client, direct_url, body, args, decode_gemini, check)
                 for encoding in args.encodings:
                     body = openai_body(args.inputs, dims, encoding)
-                    warm = argparse.Namespace(**{**vars(args), "requests": 3})
-                    _timed(client, gw_url, body, warm, decode_openai, check)
-                    cpu0 = gateway.cpu_seconds()
-                    through = _timed(client, gw_url, body, args, decode_openai, check)
-                    cpu = (gateway.cpu_seconds() - cpu0) * 1000 / len(through.times)
-                    system = cpu + through.client_ms - direct.client_ms
-                    rows.append(
-                        f"| {args.inputs} | {dims} | {encoding} | {direct.p50:.2f} "
-                        f"| {through.p50:.2f} | {cpu:.2f} | {direct.client_ms:.2f} "
-                        f"| {through.client_ms:.2f} | {system:.2f} | {len(through.times)} |"
-                    )
-                    print(rows[-1], flush=True)
+                    for label, gateway, gw_url in gateways:
+                        warm = argparse.Namespace(**{**vars(args), "requests": 3})
+                        _timed(client, gw_url, body, warm, decode_openai, check)
+                        cpu0 = gateway.cpu_seconds()
+                        through = _timed(client, gw_url, body, args, decode_openai, check)
+                        cpu = (gateway.cpu_seconds() - cpu0) * 1000 / len(through.times)
+                        over = cpu + through.client_ms - direct.client_ms
+                        system[(label, dims, encoding)] = (cpu, over)
+                        rows.append(
+                            f"| {args.inputs} | {dims} | {encoding} | {label} "
+                            f"| {direct.p50:.2f} | {through.p50:.2f} | {cpu:.2f} "
+                            f"| {direct.client_ms:.2f} | {through.client_ms:.2f} | {over:.2f} "
+                            f"| {len(through.times)} |"
+                        )
+                        print(rows[-1], flush=True)
     finally:
-        if gateway is not None:
+        for _, gateway, _ in gateways:
             gateway.stop()
         fake.stop()
     print(
-        "\n| inputs | width | encoding | direct p50 ms | gateway p50 ms | gateway CPU ms/req "
-        "| direct client CPU ms | gateway client CPU ms | system CPU over direct ms | requests |"
-        "\n|---|---|---|---|---|---|---|---|---|---|"
+        "\n| inputs | width | encoding | gateway | direct p50 ms | gateway p50 ms "
+        "| gateway CPU ms/req | direct client CPU ms | gateway client CPU ms "
+        "| system CPU over direct ms | requests |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     print("\n".join(rows))
+    if args.baseline:
+        print(_ratios(system, args))
     print(f"logs: {logs}")
     return 0
+
+
+def _ratios(system: dict[tuple[str, int, str], tuple[float, float]], args: Any) -> str:
+    """Baseline's gateway CPU over this tree's, per cell (both measured in this one run)."""
+    lines = [
+        "\n| width | encoding | baseline CPU ms/req | this CPU ms/req | baseline / this "
+        "| baseline system over direct ms | this system over direct ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for dims in args.dims:
+        for encoding in args.encodings:
+            base_cpu, base_over = system[("baseline", dims, encoding)]
+            cpu, over = system[("this", dims, encoding)]
+            ratio = base_cpu / cpu if cpu > 0 else float("inf")
+            lines.append(
+                f"| {dims} | {encoding} | {base_cpu:.2f} | {cpu:.2f} | {ratio:.1f}x "
+                f"| {base_over:.2f} | {over:.2f} |"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ class FakeGemini:
         if action == "batchEmbedContents":
             request = await self._read(receive, keep=True)
             self.hits += 1
-            await _reply(send, 200, self.embeddings.reply(request or b"{}"))
+            compact = b"prettyPrint=false" in scope.get("query_string", b"")
+            await _reply(send, 200, self.embeddings.reply(request or b"{}", compact))
             return
         body = await self._read(receive, keep=self.recording)
         self.hits += 1

@@ -53,6 +53,7 @@ class Child:
         env: dict[str, str],
         log_path: Path,
         cpus: str | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         if cpus and shutil.which("taskset"):
@@ -65,6 +66,7 @@ class Child:
             stderr=subprocess.STDOUT,
             env={**os.environ, **env},
             start_new_session=True,
+            cwd=cwd,
         )
         self.pid = self.proc.pid
 
