@@ -9,7 +9,8 @@ exact Gemini turn is kept inside the stored output: the reasoning item's envelop
 image results rebuild it byte for byte, the same way a client's replay does.
 
 Keys: `r:<scope>:<response id>` → {"response", "input"}; `g:<scope>:<item id>` → an image
-result; a deleted response leaves a tombstone so that its id answers 404 at once.
+result; a deleted response leaves a tombstone so that its id answers 404 at once, and so do
+the images it made (unless a conversation still holds them).
 """
 
 from __future__ import annotations
@@ -102,9 +103,23 @@ class ResponseStore:
         return [{**i, **images[i["id"]]} if i.get("id") in images else i for i in items]
 
     async def delete(self, scope: str, response_id: str) -> bool:
-        if await self.get(scope, response_id) is None:
+        """Tombstones the response and the images it made: image ids are minted per response,
+        so no other stored response holds them. A conversation the response was added to does
+        hold them (same ids, same `g:` keys): then they stay, for as long as it lives."""
+        raw = await self.store.get(f"r:{scope}:{response_id}")
+        if raw is None or raw == TOMBSTONE:
             return False
-        await self.store.put_many({f"r:{scope}:{response_id}": TOMBSTONE})
+        response = orjson.loads(raw)["response"]
+        gone = {f"r:{scope}:{response_id}": TOMBSTONE}
+        if not response.get("conversation"):
+            gone.update(
+                {
+                    f"g:{scope}:{item['id']}": TOMBSTONE
+                    for item in response.get("output") or []
+                    if item.get("type") == "image_generation_call" and item.get("id")
+                }
+            )
+        await self.store.put_many(gone)
         return True
 
     async def images(self, scope: str, ids: Iterable[str]) -> dict[str, Json]:
@@ -115,6 +130,8 @@ class ResponseStore:
         found = await self.store.get_many(list(keys))
         out: dict[str, Json] = {}
         for key, value in found.items():
+            if value == TOMBSTONE:  # its response was deleted
+                continue
             fmt, _, result = value.decode("ascii").partition("\n")
             out[keys[key]] = {"result": result, "output_format": fmt or None}
         return out

@@ -161,3 +161,44 @@ async def test_partial_images_only_when_the_tool_asks(stack: Stack):
                 assert partial[0]["partial_image_b64"] != images[0]["result"]
     assert counts == [1, 0]
     assert all("thought" not in p for t in model_turns(stack.upstream_bodies()[-1]) for p in t)
+
+
+async def _sent_image(stack: Stack, client: Any, image_id: str) -> bool:
+    """Whether a request naming `image_id` (item_reference) still sends that image to Gemini."""
+    before = len(stack.upstream_bodies())
+    await client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": EDIT_PROMPTS[0]},
+            {"type": "item_reference", "id": image_id},
+            {"role": "user", "content": EDIT_PROMPTS[1]},
+        ],
+        tools=TOOL,
+        store=False,
+    )
+    (body,) = stack.upstream_bodies()[before:]
+    return any("inlineData" in part for turn in body["contents"] for part in turn["parts"])
+
+
+async def test_deleting_a_response_deletes_its_images_and_no_one_else_s(stack: Stack):
+    client = stack.openai()
+    kept = await client.responses.create(model=MODEL, input=EDIT_PROMPTS[0], tools=TOOL)
+    gone = await client.responses.create(model=MODEL, input=EDIT_PROMPTS[0], tools=TOOL)
+    assert await _sent_image(stack, client, _image(gone).id)  # found by id while stored
+    await client.responses.delete(gone.id)
+    assert not await _sent_image(stack, client, _image(gone).id)
+    assert await _sent_image(stack, client, _image(kept).id)
+    assert _image(await client.responses.retrieve(kept.id)).result == _image(kept).result
+
+
+async def test_deleting_a_response_keeps_the_images_its_conversation_still_holds(stack: Stack):
+    client = stack.openai()
+    conv = await client.conversations.create()
+    made = await client.responses.create(
+        model=MODEL, input=EDIT_PROMPTS[0], tools=TOOL, conversation=conv.id
+    )
+    await client.responses.delete(made.id)
+    items = (await client.conversations.items.list(conv.id, order="asc")).data
+    images = [i for i in items if i.type == "image_generation_call"]
+    assert [i.result for i in images] == [_image(made).result]
+    assert await _sent_image(stack, client, _image(made).id)
