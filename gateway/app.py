@@ -36,7 +36,7 @@ from gateway.errors import (
 from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
-from gateway.routes import native
+from gateway.routes import native, native_embeddings
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
 from gateway.routes.conversations import (
@@ -357,6 +357,7 @@ def build_app(
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/images/generations", images_generations, methods=["POST"]),
         Route("/v1/images/edits", images_edits, methods=["POST"]),
+        *native_embeddings.routes(),
         Route("/v1beta/models", native.list_models, methods=["GET"]),
         Route("/v1beta/models/{model_id}", native.model_call, methods=["POST"]),
         Route("/v1beta/models/{model_id:path}", native.get_model, methods=["GET"]),

@@ -73,12 +73,18 @@ class EmbeddingsRequest:
     notes: tuple[str, ...] = ()
 
 
-def models_hint() -> str:
+OPENAI_LISTING: Final = "GET /v1/models lists with 'embedContent' in supported_generation_methods"
+
+
+def models_hint(listing: str = OPENAI_LISTING) -> str:
+    """Where to look instead; `listing`: how this surface's model list says a model embeds."""
     listed = ", ".join(f"{m} ({w} dimensions)" for m, w in EMBEDDING_MODELS.items())
-    return (
-        f"use an embedding model: {listed}, or another id GET /v1/models lists with "
-        "'embedContent' in supported_generation_methods"
-    )
+    return f"use an embedding model: {listed}, or another id {listing}"
+
+
+def is_embedding_model(model: str) -> bool:
+    """Gemini's embedding models all carry "embedding" in their id; its chat models never do."""
+    return "embedding" in model.lower()
 
 
 def resolve_embedding_model(value: Any) -> tuple[str, int | None, str | None]:
@@ -96,7 +102,7 @@ def resolve_embedding_model(value: Any) -> tuple[str, int | None, str | None]:
         raise InvalidRequestError(
             f"model {model[:64]!r} is not a valid Gemini model id", param="model"
         )
-    if "embedding" not in model.lower():
+    if not is_embedding_model(model):
         raise InvalidRequestError(
             f"model {model!r} does not make embeddings; " + models_hint(),
             param="model",
