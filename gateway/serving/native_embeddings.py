@@ -2,7 +2,8 @@
 (translate/embeddings/native.py).
 
 AI Studio serves these methods itself: the client's bytes go up as sent and Gemini's answer
-comes back as the chunks it arrived in (the relay every native call uses, serving/native.py).
+comes back as the chunks it arrived in (the relay every native call uses, serving/native.py),
+asked for without Gemini's indentation (1.7 × the bytes of a vector otherwise).
 Vertex AI serves other calls for the same models: the request goes the way /v1/embeddings
 sends it there (the same `GeminiClient.embed`: URL, credentials, retries, deadline) and the
 answer is rewritten in the Gemini API's shape.
@@ -23,6 +24,7 @@ from gateway.serving.native import Answer, relay_unary
 from gateway.translate.embeddings.native import NativeEmbed, from_vertex, to_vertex
 
 JSON_TYPE = "application/json; charset=UTF-8"
+COMPACT = "?prettyPrint=false"  # a Google system parameter (README "Embeddings")
 
 
 async def native_embed(
@@ -33,7 +35,8 @@ async def native_embed(
     if services.upstream.backend.vertex:
         answer, tokens = await _on_vertex(request, call, services)
     else:
-        path = services.upstream.native_path(request.model, request.method)
+        # Compact JSON, as /v1/embeddings asks for: Gemini indents every value by default.
+        path = services.upstream.native_path(request.model, request.method) + COMPACT
         answer, tokens = await relay_unary("POST", path, raw, call, services), None
     if tokens is None:
         tokens = request.estimated_tokens()
@@ -51,11 +54,11 @@ async def _on_vertex(
     call.notes.append(f"vertex_embed:{wire.method}")
     started = time.perf_counter()
     try:
-        reply = await services.upstream.embed(
+        raw = await services.upstream.embed(
             request.model, wire.method, orjson.dumps(body), call.upstream_key, call.stats
         )
     finally:
         call.stats.upstream_ms = (time.perf_counter() - started) * 1000
         services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
-    answer, tokens = from_vertex(request, wire, reply)
+    answer, tokens = from_vertex(request, wire, raw)
     return Answer([orjson.dumps(answer)], JSON_TYPE), tokens

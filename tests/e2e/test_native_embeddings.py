@@ -89,7 +89,8 @@ def test_raw_embed_content_is_relayed_as_sent(stack: NativeStack, version: str) 
     (call,) = stack.emulator.requests
     assert call.path == f"/v1beta/models/{MODEL}:embedContent"
     assert call.body == orjson.loads(body)
-    assert "key" not in call.query and call.headers["x-goog-api-key"] == SERVER_KEY
+    assert call.query == {"prettyPrint": "false"}  # the client's `key` never leaves the gateway
+    assert call.headers["x-goog-api-key"] == SERVER_KEY
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 from gateway.errors import InvalidRequestError
+from gateway.translate.embeddings.raw_reply import Texts
 from gateway.translate.embeddings.request import (
     MAX_BATCH,
     TASK_TYPES,
@@ -28,8 +31,8 @@ from gateway.translate.embeddings.request import (
     is_embedding_model,
     models_hint,
 )
-from gateway.translate.embeddings.response import as_numbers, estimated_tokens
-from gateway.translate.embeddings.wire import EmbedWire, wire_for
+from gateway.translate.embeddings.response import Vector, as_numbers, estimated_tokens
+from gateway.translate.embeddings.wire import EmbedWire, read_reply, wire_for
 
 Json = dict[str, Any]
 
@@ -220,11 +223,13 @@ def to_vertex(native: NativeEmbed) -> tuple[EmbedWire, Json]:
     return wire, merged
 
 
-def from_vertex(native: NativeEmbed, wire: EmbedWire, reply: Json) -> tuple[Json, int | None]:
-    """(the Gemini API answer, Vertex's token count or None); a reply with the wrong number
-    of vectors, or values that are not numbers, is Gemini's garbage (a 502)."""
-    vectors, tokens = wire.read(reply, native.inputs)
-    embeddings = [{"values": as_numbers(values)} for values in vectors]
+def from_vertex(native: NativeEmbed, wire: EmbedWire, raw: bytes) -> tuple[Json, int | None]:
+    """(the Gemini API answer, Vertex's token count or None) from Vertex's reply bytes; a
+    reply with the wrong number of vectors, or values that are not numbers, is Gemini's
+    garbage (a 502). Each vector is Vertex's own JSON text when it could be checked as it is
+    (raw_reply.py), else its values written again."""
+    vectors, tokens, texts = read_reply(wire, raw, native.inputs, keep_texts=True)
+    embeddings = [{"values": _as_sent(values, texts)} for values in vectors]
     answer: Json = (
         {"embedding": embeddings[0]}
         if native.method == "embedContent"
@@ -233,3 +238,8 @@ def from_vertex(native: NativeEmbed, wire: EmbedWire, reply: Json) -> tuple[Json
     if tokens is not None:
         answer["usageMetadata"] = {"promptTokenCount": tokens, "totalTokenCount": tokens}
     return answer, tokens
+
+
+def _as_sent(values: Vector, texts: Texts) -> Vector | orjson.Fragment:
+    text = texts.get(id(values))
+    return as_numbers(values) if text is None else orjson.Fragment(text)
