@@ -94,9 +94,13 @@ async def relay_unary(
     )
     call.stats.upstream_ms = (time.perf_counter() - started) * 1000
     services.metrics.upstream_latency.observe(call.stats.upstream_ms / 1000)
+    # The answer is relayed unparsed; its two ends still show a body that is not one JSON
+    # object (an HTML error page, a cut or garbled answer), which must not go out as a 200.
+    # (strip() of a chunk with nothing to strip is the chunk itself: no copy.)
     lead = next((c.lstrip()[:1] for c in chunks if c.strip()), b"")
-    if lead != b"{":
-        what = "an HTML page" if lead == b"<" else "a body that is not a JSON object"
+    last = next((c.rstrip()[-1:] for c in reversed(chunks) if c.strip()), b"")
+    if lead != b"{" or last != b"}":
+        what = "an HTML page" if lead == b"<" else "a body that is not a whole JSON object"
         raise UpstreamError(f"Gemini answered with {what}")
     if path.endswith(":generateContent"):  # counted by the access log's token metrics
         call.stats.usage.append(usage_in_tail(tail_of(chunks)) or {})

@@ -152,3 +152,16 @@ def test_keepalives_do_not_break_the_sdk(stack: NativeStack) -> None:
         chunks = client.models.generate_content_stream(model=TEXT_MODEL, contents="late")
         text = "".join(c.text or "" for c in chunks)
     assert text == "Echo: late"
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncate"])
+def test_a_unary_answer_that_is_not_a_whole_json_object_is_a_google_502(
+    stack: NativeStack, fault: str
+) -> None:
+    """Relayed unparsed, but not relayed as a 200 when it is plainly not one JSON object."""
+    client = stack.client()
+    stack.emulator.queue_fault(fault)
+    with pytest.raises(errors.ServerError) as failed:
+        client.models.generate_content(model=TEXT_MODEL, contents="a b c d")
+    assert failed.value.code == 502 and failed.value.status == "UNAVAILABLE"
+    assert "JSON" in str(failed.value.message)
