@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -35,6 +35,11 @@ from gateway.translate.embeddings.response import (
 )
 
 Json = dict[str, Any]
+
+MIN_LIFT: Final = 4096
+"""JSON bytes per vector below which base64 parses a reply whole: cutting arrays out costs
+~3.5 µs each, paid back only by long ones (measured, 100 vectors: 128 values 0.36 ms whole
+against 0.73 cut; 768 values 2.7 against 2.6; 3,072 values 16 against 11)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,9 @@ def read_reply(
     """(vectors, Gemini's count, each vector's JSON text when `keep_texts`) of one reply's
     bytes: read with the arrays cut out (raw_reply.py) when that applies, else parsed whole;
     the same checks either way."""
-    lifted = lift(raw, expected, keep_texts)
+    lifted = (
+        lift(raw, expected, keep_texts) if keep_texts or len(raw) >= expected * MIN_LIFT else None
+    )
     if lifted is not None:
         reply, texts = lifted
     else:
