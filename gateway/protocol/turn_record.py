@@ -6,10 +6,11 @@ request's translation (translate/request/model_turn.py). It lives here, in the p
 layer, because translation reads it and translate/ may not import the state layer; the state
 layer stores only its bytes.
 
-Encoded as a JSON object: `parts` (the Gemini parts to replay, signatures and image data
-included), `tool_call_ids`, `model`, `backend` when not AI Studio, and either `content` (the
-text the client was shown) or `content_pieces` (that text as pieces, each mirrored image as
-`{"part": i}` naming parts[i], so an image is stored once, not twice).
+Encoded as a JSON object: `v` (its schema version, protocol/schema.py; absent in what 0.1.0 and
+0.2.0 wrote, read as 1), `parts` (the Gemini parts to replay, signatures and image data included),
+`tool_call_ids`, `model`, `backend` when not AI Studio, and either `content` (the text the client
+was shown) or `content_pieces` (that text as pieces, each mirrored image as `{"part": i}` naming
+parts[i], so an image is stored once, not twice).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 import orjson
 
 from gateway import lifted_json
+from gateway.protocol import schema
+from gateway.protocol.schema import Unread
 
 Json = dict[str, Any]
 Piece = str | dict[str, int]
@@ -64,6 +67,7 @@ class TurnRecord:
         )
         return orjson.dumps(
             {
+                schema.VERSION_FIELD: schema.TURN_RECORD,
                 "parts": list(self.parts),
                 **shown,
                 "tool_call_ids": list(self.tool_call_ids),
@@ -74,13 +78,24 @@ class TurnRecord:
 
     @classmethod
     def decode(cls, raw: bytes) -> TurnRecord | None:
-        """None for bytes that are not a record of this shape (a cache miss, not an error)."""
+        """None for bytes that are not a record this release reads (a cache miss, not an
+        error); `read` says why."""
+        found = cls.read(raw)
+        return found if isinstance(found, TurnRecord) else None
+
+    @classmethod
+    def read(cls, raw: bytes) -> TurnRecord | Unread:
+        """The record, or why it is not read: a newer version, or bytes of another shape. A
+        record without a version is version 1 (0.1.0 and 0.2.0 wrote none)."""
         try:
             data = lifted_json.loads(raw)
         except orjson.JSONDecodeError:
-            return None
+            return Unread("unreadable")
         if not isinstance(data, dict):
-            return None
+            return Unread("unreadable")
+        unread = schema.check_version(data, schema.TURN_RECORD)
+        if unread is not None:
+            return unread
         parts = data.get("parts")
         ids = data.get("tool_call_ids") or []
         pieces = data.get("content_pieces")
@@ -94,7 +109,7 @@ class TurnRecord:
             and all(isinstance(piece, str | dict) for piece in pieces or ())
             and (content is None or isinstance(content, str))
         ):
-            return None
+            return Unread("unreadable")
         return cls(
             parts=tuple(parts),
             tool_call_ids=tuple(ids),
