@@ -70,6 +70,7 @@ from gateway.serving.context import Services
 from gateway.serving.drain import DrainGuard
 from gateway.serving.readiness import Readiness
 from gateway.state.hosted_images import HostedImages
+from gateway.state.ignored import IgnoredRecords
 from gateway.state.open_state import StateOptions, open_state
 from gateway.state.responses import ResponseStore
 from gateway.state.store import StoreError
@@ -312,8 +313,9 @@ def build_app(
         turns = state.turns
         fetcher = ImageFetcher(fetch_policy(settings)) if settings.fetch_images else None
         hosted = HostedImages(turns, settings.public_url) if settings.public_url else None
-        responses = ResponseStore(state.responses)
         readiness = Readiness(upstream, turns, settings)
+        ignored = IgnoredRecords(metrics_.record_ignored)
+        responses = ResponseStore(state.responses, ignored)
         app.state.services = Services(
             settings,
             upstream,
@@ -326,6 +328,7 @@ def build_app(
             envelope_secret=await envelope_secret(responses, settings),
             records=state.records,
             readiness=readiness,
+            ignored=ignored,
         )
         try:
             yield {}

@@ -94,6 +94,12 @@ class Metrics:
             ["op"],
             registry=r,
         )
+        self.records_ignored = Counter(
+            "gateway_state_records_ignored",
+            "Persisted records not read (newer than this release, or unreadable): a miss",
+            ["kind", "reason"],
+            registry=r,
+        )
         self.image_fetches = Counter(
             "gateway_image_fetches", "Image URL fetches by result", ["result"], registry=r
         )
@@ -139,6 +145,10 @@ class Metrics:
             self.turn_sources.labels(value).inc()
         elif kind == "responses_ignored":
             self.responses_ignored.labels(self.code_label(value)).inc()
+
+    def record_ignored(self, kind: str, reason: str) -> None:
+        """A persisted record not read (state/ignored.py); both labels are the gateway's own."""
+        self.records_ignored.labels(kind, reason).inc()
 
     def error(self, code: str | None, *, upstream: bool) -> None:
         label = self.code_label(code or "error")

@@ -13,6 +13,7 @@ from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.drain import Drain
 from gateway.serving.readiness import Readiness
 from gateway.state.hosted_images import HostedImages
+from gateway.state.ignored import IgnoredRecords
 from gateway.state.records import RecordStore
 from gateway.state.responses import ResponseStore
 from gateway.state.scope import SHARED_SCOPE
@@ -37,6 +38,8 @@ class Services:
     # Stored responses and conversations (state/records.py); same backend as `turns`.
     records: RecordStore | None = None
     readiness: Readiness | None = None  # /readyz's cached, bounded probes
+    # Persisted records this release does not read: counted and logged (state/ignored.py).
+    ignored: IgnoredRecords = field(default_factory=IgnoredRecords)
 
 
 @dataclass(slots=True)

@@ -63,14 +63,16 @@ async def resolve(
         except StoreError as exc:
             state_failed("turn_get", services, exc)
             found_turns = {}  # stateless: the client's own carriers, then the fallbacks
-        hits, misses = len(found_turns), len(needs.turn_keys) - len(found_turns)
+        for key, value in found_turns.items():
+            record = TurnRecord.read(value)
+            if isinstance(record, TurnRecord):
+                turns[key] = record
+            else:  # newer than this release, or unreadable: a miss (protocol/schema.py)
+                services.ignored("turn_record", record)
+        hits, misses = len(turns), len(needs.turn_keys) - len(turns)
         services.metrics.turn_cache.labels("hit").inc(hits)
         services.metrics.turn_cache.labels("miss").inc(misses)
         log.debug("turn cache lookup", extra={"turn_cache_hits": hits, "turn_cache_misses": misses})
-        for key, value in found_turns.items():
-            record = TurnRecord.decode(value)
-            if record is not None:
-                turns[key] = record
     return Resolved(
         images=images,
         turns=turns,

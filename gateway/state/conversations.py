@@ -1,15 +1,18 @@
 """Conversations (`/v1/conversations`): a conversation object and its ordered items, on the
 record store (state/records.py: scoped, TTL'd, atomic appends, cursor paging) under kind
 "conversation", for GATEWAY_RESPONSES_MAX_AGE. Image results stay out of the records (they are
-megabytes): they live with stored responses' images (state/responses.py, `g:` keys)."""
+megabytes): they live with stored responses' images (state/responses.py, `g:` keys).
+
+The conversation object and each item are versioned JSON (state/stored_json.py): one that this
+release does not read is counted and left out (a 404 for the conversation, a gap in a list)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Final
 
-import orjson
-
+from gateway.protocol.schema import CONVERSATION, Unread
+from gateway.state import stored_json
 from gateway.state.records import ItemPage, RecordStore
 from gateway.state.responses import ResponseStore, split_images
 
@@ -26,21 +29,22 @@ class ConversationStore:
         self.ttl = ttl
 
     async def create(self, scope: str, conversation: Json, items: Sequence[Json]) -> None:
-        value = orjson.dumps(conversation)
+        value = stored_json.dump(conversation, CONVERSATION)
         await self.records.put_record(scope, KIND, conversation["id"], value, self.ttl)
         if items:
             await self.append(scope, conversation["id"], items)
 
     async def get(self, scope: str, conv_id: str) -> Json | None:
         raw = await self.records.get_record(scope, KIND, conv_id)
-        return None if raw is None else dict(orjson.loads(raw))
+        return None if raw is None else self._read("conversation", raw)
 
     async def update(self, scope: str, conv_id: str, metadata: Json) -> Json | None:
         conversation = await self.get(scope, conv_id)
         if conversation is None:
             return None
         conversation["metadata"] = metadata
-        await self.records.put_record(scope, KIND, conv_id, orjson.dumps(conversation), self.ttl)
+        value = stored_json.dump(conversation, CONVERSATION)
+        await self.records.put_record(scope, KIND, conv_id, value, self.ttl)
         return conversation
 
     async def delete(self, scope: str, conv_id: str) -> bool:
@@ -52,7 +56,7 @@ class ConversationStore:
             return False
         kept, blobs = split_images(scope, items)
         await self.responses.put_images(blobs)
-        values = [(item["id"], orjson.dumps(item)) for item in kept]
+        values = [(item["id"], stored_json.dump(item, CONVERSATION)) for item in kept]
         return await self.records.append_items(scope, KIND, conv_id, values, self.ttl)
 
     async def page(
@@ -63,7 +67,8 @@ class ConversationStore:
         )
         if found is None:
             return None
-        items = [orjson.loads(value) for _, value in found.items]
+        read = (self._read("conversation_item", value) for _, value in found.items)
+        items = [item for item in read if item is not None]
         return await self.responses.with_images(scope, items), found.has_more
 
     async def items(self, scope: str, conv_id: str) -> list[Json] | None:
@@ -71,19 +76,30 @@ class ConversationStore:
         out: list[Json] = []
         after: str | None = None
         while True:
-            found = await self.page(scope, conv_id, after=after, limit=PAGE, descending=False)
+            found = await self.records.list_items(
+                scope, KIND, conv_id, after=after, limit=PAGE, descending=False
+            )
             if found is None:
                 return None
-            out.extend(found[0])
-            if not found[1] or not found[0]:
-                return out
-            after = found[0][-1]["id"]
+            read = (self._read("conversation_item", value) for _, value in found.items)
+            out.extend(item for item in read if item is not None)
+            if not found.has_more or not found.items:
+                return await self.responses.with_images(scope, out)
+            after = found.items[-1][0]  # the raw cursor: an item left out still moves it
 
     async def item(self, scope: str, conv_id: str, item_id: str) -> Json | None:
         raw = await self.records.get_item(scope, KIND, conv_id, item_id)
-        if raw is None:
+        found = None if raw is None else self._read("conversation_item", raw)
+        if found is None:
             return None
-        return (await self.responses.with_images(scope, [orjson.loads(raw)]))[0]
+        return (await self.responses.with_images(scope, [found]))[0]
+
+    def _read(self, kind: str, raw: bytes) -> Json | None:
+        found = stored_json.load(raw, CONVERSATION, stored_json.has_id)
+        if isinstance(found, Unread):
+            self.responses.ignored(kind, found)
+            return None
+        return found
 
     async def delete_item(self, scope: str, conv_id: str, item_id: str) -> Json | None:
         """The conversation (OpenAI answers a deleted item with it), or None when absent."""

@@ -8,9 +8,9 @@ not the turn cache's. The
 exact Gemini turn is kept inside the stored output: the reasoning item's envelope plus the
 image results rebuild it byte for byte, the same way a client's replay does.
 
-Keys: `r:<scope>:<response id>` → {"response", "input"}; `g:<scope>:<item id>` → an image
-result; a deleted response leaves a tombstone so that its id answers 404 at once, and so do
-the images it made (unless a conversation still holds them).
+Keys: `r:<scope>:<response id>` → {"v", "response", "input"} (versioned, state/stored_json.py);
+`g:<scope>:<item id>` → an image result; a deleted response leaves a tombstone so that its id
+answers 404 at once, and so do the images it made (unless a conversation still holds them).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import orjson
-
+from gateway.protocol.schema import STORED_RESPONSE
+from gateway.state import stored_json
 from gateway.state.factory import MEMORY_URL, SQLITE_PREFIX
+from gateway.state.ignored import IgnoredRecords
 from gateway.state.store import TurnStore
 
 Json = dict[str, Any]
@@ -63,9 +64,20 @@ class StoredResponse:
     input: list[Json]  # the request's own input items, with ids
 
 
+def _stored_shape(data: Json) -> bool:
+    response = data.get("response")
+    return (
+        isinstance(response, dict)
+        and isinstance(response.get("output") or [], list)
+        and isinstance(data.get("input") or [], list)
+    )
+
+
 class ResponseStore:
-    def __init__(self, store: TurnStore) -> None:
+    def __init__(self, store: TurnStore, ignored: IgnoredRecords | None = None) -> None:
         self.store = store
+        # Records this release does not read: counted, answered as absent (protocol/schema.py).
+        self.ignored = ignored or IgnoredRecords()
 
     async def secret(self, configured: str) -> bytes:
         """The envelope key: configured, or made once and kept in the store (so it survives
@@ -80,7 +92,8 @@ class ResponseStore:
         response = stored.response
         output, blobs = split_images(scope, response.get("output") or [])
         record = {"response": {**response, "output": output}, "input": stored.input}
-        await self.store.put_many({**blobs, f"r:{scope}:{response['id']}": orjson.dumps(record)})
+        value = stored_json.dump(record, STORED_RESPONSE)
+        await self.store.put_many({**blobs, f"r:{scope}:{response['id']}": value})
 
     async def put_images(self, blobs: dict[str, bytes]) -> None:
         """Image results split out by `split_images` (conversation items keep theirs here)."""
@@ -91,7 +104,10 @@ class ResponseStore:
         raw = await self.store.get(f"r:{scope}:{response_id}")
         if raw is None or raw == TOMBSTONE:
             return None
-        record = orjson.loads(raw)
+        record = stored_json.load(raw, STORED_RESPONSE, _stored_shape)
+        if not isinstance(record, dict):
+            self.ignored("response", record)
+            return None
         response = record["response"]
         response["output"] = await self.with_images(scope, response.get("output") or [])
         return StoredResponse(response, record.get("input") or [])
@@ -109,7 +125,11 @@ class ResponseStore:
         raw = await self.store.get(f"r:{scope}:{response_id}")
         if raw is None or raw == TOMBSTONE:
             return False
-        response = orjson.loads(raw)["response"]
+        record = stored_json.load(raw, STORED_RESPONSE, _stored_shape)
+        if not isinstance(record, dict):  # answered as absent, like `get`
+            self.ignored("response", record)
+            return False
+        response = record["response"]
         gone = {f"r:{scope}:{response_id}": TOMBSTONE}
         if not response.get("conversation"):
             gone.update(
