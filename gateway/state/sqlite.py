@@ -20,6 +20,7 @@ from typing import ParamSpec, TypeVar
 import anyio
 import anyio.to_thread
 
+from gateway.state.sqlite_schema import prepare
 from gateway.state.store import (
     Clock,
     StoreClosedError,
@@ -103,10 +104,13 @@ class SqliteTurnStore:
             conn.execute("PRAGMA busy_timeout=5000")
             # Power loss may drop the latest turns but never corrupts the file: fine for a cache.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            prepare(conn, path, _SCHEMA)
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"cannot initialise turn store database {path!r}: {exc}") from exc
+        except StoreError:
+            conn.close()
+            raise
         return conn
 
     # -- public API ---------------------------------------------------------------------

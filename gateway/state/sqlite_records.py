@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 
 from gateway.state.records import Item, ItemPage, check_limit, check_ttl
+from gateway.state.sqlite_schema import prepare
 from gateway.state.store import Clock, StoreClosedError, StoreError, chunked
 
 P = ParamSpec("P")
@@ -49,12 +50,19 @@ class SqliteRecords:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open record store database {path!r}: {exc}") from exc
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            prepare(conn, path, _SCHEMA)
         except sqlite3.Error as exc:
+            conn.close()
             raise StoreError(f"cannot open record store database {path!r}: {exc}") from exc
+        except StoreError:
+            conn.close()
+            raise
         self._conn: sqlite3.Connection | None = conn
 
     async def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
