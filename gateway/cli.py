@@ -24,6 +24,7 @@ from gateway.config import KNOWN_VARIABLES, Settings, load_settings
 from gateway.config_checks import unknown_variables
 from gateway.logs import configure_logging
 from gateway.state.open_state import shared_between_processes
+from gateway.state.schema_check import check_state_schema
 
 log = logging.getLogger("gateway")
 
@@ -179,6 +180,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings(config_file=args.config, flags=flags)
     configure_logging(settings.log_level)
     check_workers(settings)
+    check_state_schema(settings.state, prefix=settings.state_prefix, timeout=settings.state_timeout)
     _warn_unsafe(settings)
     for warning in unknown_variables(os.environ, KNOWN_VARIABLES):
         log.warning(warning)
