@@ -85,6 +85,7 @@ async def test_newer_and_unreadable_values_are_absent_and_counted(state: State):
     await state.responses.put_many({"r:s:new": orjson.dumps(newer), "r:s:bad": b"\x00garbage"})
     assert await responses.get("s", "new") is None
     assert await responses.chain("s", "bad") is None  # previous_response_id: a 404, not a 500
+    assert await responses.delete("s", "bad") is False  # DELETE: a 404, like GET
     await state.records.put_record("s", KIND, "conv_1", orjson.dumps(CONV), ttl=60)
     items = [
         ("msg_1", orjson.dumps(INPUT[0])),
@@ -98,6 +99,7 @@ async def test_newer_and_unreadable_values_are_absent_and_counted(state: State):
     assert await conversations.get("s", "conv_2") is None
     assert counted.seen == [
         ("response", "newer"),
+        ("response", "unreadable"),
         ("response", "unreadable"),
         ("conversation_item", "newer"),
         ("conversation_item", "unreadable"),
