@@ -16,6 +16,7 @@ from typing import Final
 from gateway.errors import InvalidRequestError
 from gateway.serving.budget import fit_history
 from gateway.serving.context import CallContext, Services
+from gateway.serving.resolve import hosted_image
 from gateway.translate.budget import MODES, HistoryPolicy, history_policy
 from gateway.translate.native import skeleton
 from gateway.translate.native.hosted import hosted_parts, inline
@@ -85,7 +86,7 @@ async def apply_options(
     if hosted is not None and hosted_on(headers, services):
         found = hosted_parts(parsed.data, hosted.name_of)
         for part, name in found:
-            image = await hosted.get_b64(name)
+            image = await hosted_image(services, name, None)
             if image is None:
                 raise InvalidRequestError(
                     "this gateway-hosted image is unknown or has expired; send the image again"

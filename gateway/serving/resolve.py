@@ -31,17 +31,7 @@ async def resolve(
     images: dict[str, tuple[str, str]] = {}
     for url, param in needs.hosted_urls:
         name = services.hosted.name_of(url) if services.hosted else None
-        found = None
-        if services.hosted and name:
-            try:
-                found = await services.hosted.get_b64(name)
-            except StoreError as exc:
-                state_failed("hosted_get", services, exc)
-                raise StateUnavailableError(
-                    "this gateway-hosted image cannot be read while the state store is"
-                    " unavailable; retry, or send the image itself",
-                    param=param,
-                ) from exc
+        found = await hosted_image(services, name, param) if name else None
         if found is None:
             raise InvalidImageUrlError(
                 "this gateway-hosted image is unknown or has expired; send the image again",
@@ -115,6 +105,22 @@ async def remember(memo: Memo, prefix: str, model: str, services: Services, scop
             await ScopedStore(services.turns, scope).put_many(items)
         except StoreError as exc:
             state_failed("turn_put", services, exc)
+
+
+async def hosted_image(services: Services, name: str, param: str | None) -> tuple[str, str] | None:
+    """A hosted image's (mime, base64), None when unknown; the store being down is a 503 the
+    client may retry (chat, Responses and the native routes alike), never a 500."""
+    if services.hosted is None:
+        return None
+    try:
+        return await services.hosted.get_b64(name)
+    except StoreError as exc:
+        state_failed("hosted_get", services, exc)
+        raise StateUnavailableError(
+            "this gateway-hosted image cannot be read while the state store is"
+            " unavailable; retry, or send the image itself",
+            param=param,
+        ) from exc
 
 
 def state_failed(op: str, services: Services, exc: StoreError) -> None:

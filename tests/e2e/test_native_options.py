@@ -198,3 +198,25 @@ def test_history_budget_leaves_a_malformed_body_to_geminis_400(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert "x-gateway-history" not in response.headers
+
+
+def test_hosted_images_with_the_state_store_down_are_a_google_503(
+    redis_url: str, redis_server: Any
+) -> None:
+    """As on the OpenAI routes: retryable, never a 500 (the store being down is no bug)."""
+    url = f"{PUBLIC}/v1/files/{'0' * 32}.png"
+    with native_stack(public_url=PUBLIC, state=redis_url) as down:
+        redis_server.stop()
+        try:
+            response = httpx.post(
+                down.url + f"/v1beta/models/{TEXT_MODEL}:generateContent",
+                json=file_body(url),
+                headers={**KEY, "x-gateway-hosted-images": "true"},
+                timeout=30,
+            )
+        finally:
+            redis_server.start()
+        assert down.emulator.requests == []
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["status"] == "UNAVAILABLE" and "state store" in error["message"]
