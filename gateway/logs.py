@@ -98,7 +98,8 @@ class RequestIdFilter(logging.Filter):
 
 
 # uvicorn adds `color_message`, the message again with ANSI colour codes: never in a JSON line.
-_DROPPED = frozenset({"color_message"})
+# `message` and `asctime` are left on the record by any other handler's Formatter: `msg` says it.
+_DROPPED = frozenset({"color_message", "message", "asctime"})
 
 
 def _iso_time(created: float) -> str:
