@@ -31,13 +31,20 @@ _KEY: Final = b'"values"'
 _AFTER_KEY: Final = re.compile(rb"[ \t\r\n]*:[ \t\r\n]*\[")
 NUMBER_BYTES: Final = b"0123456789+-.eE, \t\r\n"
 _FLOAT_MARKS: Final = (b".", b"e", b"E")
+SPARE_KEYS: Final = 16
 
 
 def _arrays(raw: bytes, most: int) -> list[tuple[int, int]] | None:
-    """[start, stop) of each `"values": [...]` array (brackets included); None past `most`."""
+    """[start, stop) of each `"values": [...]` array (brackets included); None past `most`
+    arrays, or past `most + SPARE_KEYS` mentions of the key (a body made of `"values"` strings
+    must not cost a Python step each)."""
     spans: list[tuple[int, int]] = []
+    seen = 0
     at = raw.find(_KEY)
     while at >= 0:
+        seen += 1
+        if seen > most + SPARE_KEYS:
+            return None
         after = _AFTER_KEY.match(raw, at + len(_KEY))
         if after is not None:
             if len(spans) == most:

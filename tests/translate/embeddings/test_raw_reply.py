@@ -185,6 +185,13 @@ def test_more_arrays_than_vectors_is_read_whole() -> None:
     assert answer(raw, 1, "float")["data"][0]["embedding"] == [0.5]
 
 
+def test_a_body_of_many_values_keys_is_read_whole() -> None:
+    noise = b", ".join(b'"values"' for _ in range(40))
+    raw = b'{"embeddings": [{"values": [0.5]}], "noise": [%s]}' % noise
+    assert lift(raw, 1, True) is None
+    assert answer(raw, 1, "float")["data"][0]["embedding"] == [0.5]
+
+
 MUTATIONS = b'0123456789.,-+eE[]{}":tn '
 
 
