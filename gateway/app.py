@@ -36,7 +36,7 @@ from gateway.errors import (
 from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
-from gateway.routes import native, native_embeddings
+from gateway.routes import convertors, native, native_embeddings
 from gateway.routes.chat import chat_completions
 from gateway.routes.common import error_response
 from gateway.routes.conversations import (
@@ -363,10 +363,12 @@ def build_app(
         *native_embeddings.routes(),
         Route("/v1beta/models", native.list_models, methods=["GET"]),
         Route("/v1beta/models/{model_id}", native.model_call, methods=["POST"]),
-        Route("/v1beta/models/{model_id:path}", native.get_model, methods=["GET"]),
+        Route(
+            f"/v1beta/models/{{model_id:{convertors.ANYPATH}}}", native.get_model, methods=["GET"]
+        ),
         Route("/v1/models/{model_id}", native.model_call, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
-        Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+        Route(f"/v1/models/{{model_id:{convertors.ANYPATH}}}", get_model, methods=["GET"]),
         Route("/v1/files/{name}", get_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -319,8 +319,15 @@ class GeminiClient:
 
     @staticmethod
     def models_path(model: str | None = None, page_size: str = "", page_token: str = "") -> str:
-        """`models` (a page of the list) or `models/{model}`."""
+        """`models` (a page of the list) or `models/{model}`; an id no model can have (a
+        newline, a space) is a 404 here rather than a question to Gemini."""
         if model is not None:
+            if not MODEL_ID.fullmatch(model):
+                raise NotFoundError(
+                    f"model {model[:64]!r} is not a valid Gemini model id",
+                    param="model",
+                    code="model_not_found",
+                )
             return f"models/{quote(model, safe='')}"
         query = urlencode(
             [(k, v) for k, v in (("pageSize", page_size), ("pageToken", page_token)) if v]

@@ -36,3 +36,30 @@ async def test_models_listing_uses_the_emulator_key_and_v1beta(stack):
     request = stack.emulator.requests[-1]
     assert request.path.startswith("/v1beta/models")
     assert "key" not in request.query
+
+
+@pytest.mark.parametrize(
+    ("path", "shape"),
+    [
+        ("/v1/models/a%0Ab", "openai"),
+        ("/v1/models/a%0A:b", "openai"),
+        ("/v1/models/a%0A/b", "openai"),
+        ("/v1/models/a%20b", "openai"),
+        ("/v1beta/models/a%0A:b", "google"),
+        ("/v1beta/models/a%0A/b", "google"),
+        ("/v1beta/models/a%0Ab", "google"),
+    ],
+)
+async def test_an_id_no_model_can_have_is_refused_without_asking_gemini(stack, path, shape):
+    """A newline stopped starlette's `path` parameter, so such a GET fell through to the POST
+    route beside it (405), or went to Gemini and came back as a 502; the schemathesis contract
+    test found it."""
+    async with stack.http() as http:
+        response = await http.get(path)
+    assert response.status_code in (400, 404)
+    error = response.json()["error"]
+    if shape == "openai":
+        assert set(error) == {"message", "type", "param", "code"}
+    else:
+        assert error["status"] in ("NOT_FOUND", "INVALID_ARGUMENT")
+    assert stack.emulator.requests == []
