@@ -25,6 +25,7 @@ from gateway.translate.backend_body import for_backend
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.backend import Backend, open_backend
 from gateway.upstream.body import Body, as_bytes
+from gateway.upstream.capped import chunks_capped, read_capped, too_large
 from gateway.upstream.decode import MAX_EVENT_BYTES, SSEDecoder
 from gateway.upstream.failure import deadline_error, log_attempt, log_call
 from gateway.upstream.keys import KeyRing
@@ -186,7 +187,8 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
-                    raw = await _read_capped(response, self.settings.upstream_max_bytes, stats)
+                    limit, url = self.settings.upstream_max_bytes, self._url(path)
+                    raw = await read_capped(response, limit, stats, url)
                 finally:
                     await response.close()
         except TimeoutError as exc:
@@ -302,7 +304,7 @@ class GeminiClient:
             stats.received += len(chunk)
             raw += chunk
             if len(raw) > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
         try:
             data = lifted_json.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -343,7 +345,8 @@ class GeminiClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
-                    chunks = await _chunks_capped(response, self.settings.upstream_max_bytes, stats)
+                    limit, url = self.settings.upstream_max_bytes, self._url(path)
+                    chunks = await chunks_capped(response, limit, stats, url)
                 finally:
                     await response.close()
         except TimeoutError as exc:
@@ -380,35 +383,6 @@ class GeminiClient:
 
     async def post_json(self, path: str, body: bytes, key: str | None) -> dict[str, Any]:
         return await self._read_json("POST", path, key, body, CallStats())
-
-
-def _too_large(limit: int) -> UpstreamError:
-    return UpstreamError(
-        f"Gemini's answer exceeds the gateway's limit of {limit // (1024 * 1024)} MiB "
-        "(GATEWAY_UPSTREAM_MAX_BYTES)"
-    )
-
-
-async def _chunks_capped(response: WireResponse, limit: int, stats: CallStats) -> list[bytes]:
-    """A declared length over the limit is refused before a byte is read."""
-    declared = response.header("content-length") or ""
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.chunks():
-        size += len(chunk)
-        stats.received += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return chunks
-
-
-async def _read_capped(response: WireResponse, limit: int, stats: CallStats) -> bytes:
-    """Chunks joined once: growing one buffer chunk by chunk copied a 3 MB answer ~3 times."""
-    chunks = await _chunks_capped(response, limit, stats)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _checked(event: Any) -> dict[str, Any]:

@@ -133,6 +133,15 @@ def log_attempt(
     return warned
 
 
+def read_failed(err: GatewayError, url: str, warned: bool) -> bool:
+    """Reading an answer failed after its headers (a timeout between chunks, a reset): the
+    request's one warning unless it had it. Returns whether it has had it."""
+    if err.status >= 500 and not warned:
+        fields = {"upstream_host": upstream_host(url), "model": model_of(url), "status": err.status}
+        log.warning("upstream call failed: %s", err.message, extra={**fields, "code": err.code})
+    return warned or err.status >= 500
+
+
 def deadline_error(url: str, warned: bool = False) -> UpstreamTimeoutError:
     """The total deadline ran out (GATEWAY_TOTAL_TIMEOUT): a 504 naming the host, logged at
     warning like a failed attempt (unless the request already had its warning)."""

@@ -1,15 +1,18 @@
 """What an operator sees of the upstream at debug and warning, through the app and the emulator:
 every attempt's URL (path, model, never a key), each retry decision with its reason and wait,
-and one warning per request that met a 5xx however many attempts it made."""
+and one warning per request that met a 5xx or a timeout however many attempts it made, a
+timeout while reading an answer after its headers included."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import anyio
 import pytest
 
-from tests.conftest import emulator_stack
+from tests.conftest import client_for, emulator_stack, make_settings, running_app
+from tests.hardening.loopback import serve
 from tests.upstream.test_failure import format_as_shipped
 
 pytestmark = pytest.mark.anyio
@@ -83,3 +86,31 @@ async def test_a_request_that_gives_up_still_warns_once(caplog: pytest.LogCaptur
     assert [(r.status, r.model) for r in warnings] == [(500, MODEL)]
     final = lines(caplog, "not retrying upstream call")
     assert [(r.attempt, r.retry) for r in final] == [(3, False)]
+
+
+async def stalls_mid_body(scope: Any, receive: Any, send: Any) -> None:
+    """An upstream that sends its headers and the start of the answer, then goes quiet."""
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"200")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"candidates": [', "more_body": True})
+    await anyio.sleep(1.0)
+
+
+async def test_a_unary_answer_that_stalls_after_its_headers_is_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with serve(stalls_mid_body) as upstream:
+        settings = make_settings(
+            upstream="gemini", base_url=upstream, api_keys=(KEY,), read_timeout=0.2
+        )
+        async with running_app(settings, None) as app, client_for(app) as http:
+            body = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+            reply = await http.post("/v1/chat/completions", json=body)
+    assert reply.status_code == 504
+    warnings = [r for r in caplog.records if r.name == "gateway.upstream" and r.levelno >= 30]
+    assert [(r.status, r.code, r.model) for r in warnings] == [(504, "upstream_timeout", MODEL)]
+    assert warnings[0].upstream_host == upstream.removeprefix("http://")
+    assert KEY not in caplog.text
