@@ -108,7 +108,11 @@ def read_reply(
 ) -> tuple[list[Vector], int | None, Texts]:
     """(vectors, Gemini's count, each vector's JSON text when `keep_texts`) of one reply's
     bytes: read with the arrays cut out (raw_reply.py) when that applies, else parsed whole;
-    the same checks either way."""
+    the same checks either way.
+
+    Texts are keyed by the id of a list, so only the returned vectors' are kept: a `"values"`
+    array that is not a vector dies with the reply, and its id, left behind, would name the
+    next list allocated at that address (another batch's vector, written with its numbers)."""
     lifted = (
         lift(raw, expected, keep_texts) if keep_texts or len(raw) >= expected * MIN_LIFT else None
     )
@@ -123,6 +127,8 @@ def read_reply(
     if not isinstance(reply, dict):
         raise UpstreamError("Gemini answered with an unexpected JSON shape")
     vectors, tokens = wire.read(reply, expected)
+    if texts:
+        texts = {id(v): texts[id(v)] for v in vectors if id(v) in texts}
     return vectors, tokens, texts
 
 

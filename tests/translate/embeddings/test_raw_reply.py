@@ -174,6 +174,15 @@ def test_a_values_key_elsewhere_is_not_taken_for_a_vector() -> None:
     assert answer(raw, 1, "float") == reencoded(raw, 1, "float")
 
 
+def test_only_the_returned_vectors_texts_are_kept() -> None:
+    """A text kept for a list that dies with the reply would name whatever list is allocated
+    at its address next (tests/e2e/test_embeddings_untrusted_replies.py)."""
+    raw = b'{"embeddings": [{"\\u0076alues": [0.5]}, {"values": [1.5]}], "x": {"values": [9.5]}}'
+    vectors, _, texts = read_reply(AI_STUDIO, raw, 2, keep_texts=True)
+    assert set(texts) == {id(vectors[1])}
+    assert texts[id(vectors[1])] == b"[1.5]"
+
+
 def test_a_values_key_inside_a_string_changes_nothing() -> None:
     raw = b'{"note": "x\\"values\\": [1.5]", "embeddings": [{"values": [0.5, 1.5]}]}'
     assert answer(raw, 1, "float") == reencoded(raw, 1, "float")
