@@ -170,7 +170,7 @@ class RequestContextMiddleware:
         path = scope.get("path", "")
         call = scope.get("state", {}).get("call")
         model = getattr(call, "model", "") or ""
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = convertors.route_label(getattr(scope.get("route"), "path", None) or "unmatched")
         self.metrics.requests.labels(
             route, self.metrics.model_label(model), str(traffic.status)
         ).inc()

@@ -19,3 +19,10 @@ class AnyPath(Convertor[str]):
 
 ANYPATH = "anypath"
 register_url_convertor(ANYPATH, AnyPath())
+
+
+def route_label(template: str) -> str:
+    """The route template as logs and the `route` metric label show it: `anypath` is an
+    implementation detail, the label stays `{…:path}` as documented (docs/logging.md), so
+    dashboards and alerts keyed on it keep working."""
+    return template.replace(f":{ANYPATH}}}", ":path}")
