@@ -34,7 +34,7 @@ from uvicorn.protocols.http.httptools_impl import (  # needs httptools
     RequestResponseCycle,
 )
 
-from gateway.routes.over_capacity import over_capacity
+from gateway.routes.over_capacity import exempt, over_capacity
 
 DEFAULT_HEADER_TIMEOUT = 10.0
 _TIMEOUT_BODY = (
@@ -108,9 +108,13 @@ class LeanBodyHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         """Every request starts here (pipelined ones too): uvicorn's plain-text refusal over
-        the concurrency cap is swapped for the surface's own error (routes/over_capacity.py)."""
+        the concurrency cap is swapped for the surface's own error (routes/over_capacity.py),
+        or for the app itself on the operator's probes (liveness, metrics)."""
         if app is service_unavailable:
-            app = cast(ASGI3Application, over_capacity)  # starlette's looser ASGI types
+            if exempt(cycle.scope):  # type: ignore[arg-type]  # uvicorn's HTTPScope
+                app = self.app
+            else:
+                app = cast(ASGI3Application, over_capacity)  # starlette's looser ASGI types
         super()._start_asgi_task(cycle, app)
 
     def on_response_complete(self) -> None:

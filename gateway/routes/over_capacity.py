@@ -6,6 +6,12 @@ one of Google's. The HTTP protocol (gateway/http_protocol.py) hands such a reque
 instead: a 503 `server_busy` with `retry-after`, in OpenAI's envelope on OpenAI routes and in
 Google's `{"error": {"code", "message", "status"}}` on the native routes. The connection still
 closes (`connection: close`, as uvicorn does): it counts towards the cap.
+
+The operator's probes are never refused (`EXEMPT`): `/healthz` is liveness ("200 while the
+process answers", README), and a 503 there when the gateway is merely busy makes an orchestrator
+restart a saturated pod, killing every request in flight; `/metrics` must answer exactly when
+the gateway is saturated. Both are cheap and touch neither Gemini nor the store. `/readyz` stays
+capped: not ready while full is what a balancer should hear.
 """
 
 from __future__ import annotations
@@ -27,12 +33,24 @@ def busy_error() -> ServerBusyError:
     )
 
 
-async def over_capacity(scope: Scope, receive: Receive, send: Send) -> None:
-    """An ASGI app: reads nothing, answers at once."""
+EXEMPT = frozenset({"/healthz", "/metrics"})
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path below any --root-path."""
     path = str(scope.get("path", ""))
     root = str(scope.get("root_path", ""))
-    if root and path.startswith(root):
-        path = path[len(root) :]
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def exempt(scope: Scope) -> bool:
+    """Whether this request is served even beyond the cap (see the module docstring)."""
+    return route_path(scope) in EXEMPT
+
+
+async def over_capacity(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI app: reads nothing, answers at once."""
+    path = route_path(scope)
     err = busy_error()
     response = google_error_response(err) if is_native_path(path) else error_response(err)
     response.headers["connection"] = "close"

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import openai
 import orjson
 import pytest
@@ -78,3 +79,16 @@ def test_a_native_route_refuses_in_google_s_shape_with_retry_after() -> None:
     assert orjson.loads(response.content) == {
         "error": {"code": 503, "message": err.message, "status": "UNAVAILABLE"}
     }
+
+
+def test_liveness_and_metrics_answer_beyond_the_cap_and_readiness_does_not() -> None:
+    """A 503 on /healthz when merely busy would make an orchestrator restart a saturated pod
+    (README: "200 while the process answers"); /metrics matters most exactly then."""
+    with at_capacity() as url, httpx.Client(base_url=url, timeout=BOUND) as client:
+        assert client.get("/healthz").status_code == 200
+        metrics = client.get("/metrics")
+        assert metrics.status_code == 200 and "gateway_requests_total" in metrics.text
+        busy = client.get("/readyz")
+        assert busy.status_code == 503 and busy.json()["error"]["code"] == "server_busy"
+        chat = client.post("/v1/chat/completions", json={"model": "m", "messages": []})
+        assert chat.status_code == 503 and chat.json()["error"]["code"] == "server_busy"
