@@ -114,8 +114,8 @@ def test_beyond_the_concurrency_cap_requests_get_a_503():
             for sock in held:
                 sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 sock.recv(4096)
-            with socket.create_connection(address) as extra:
-                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            with socket.create_connection(address) as extra:  # (/healthz is served beyond it)
+                extra.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
                 answer = read_until_closed(extra)
         finally:
             for sock in held:
