@@ -78,7 +78,7 @@ async def fit_history(
     call.notes.extend(outcome.notes)
     report(outcome.notes, services, call.request_id)
     log.log(
-        logging.WARNING if outcome.over_budget or unavailable else logging.INFO,
+        _level(outcome.over_budget or unavailable, bool(outcome.trimmed or outcome.downsampled)),
         "history budget applied",
         extra={
             "request_id": call.request_id,
@@ -94,6 +94,14 @@ async def fit_history(
         },
     )
     return outcome.body
+
+
+def _level(alarming: bool, changed: bool) -> int:
+    """Warning when the budget could not be met as asked; info when it changed the history;
+    debug when it only measured (otherwise every budgeted request writes an info line)."""
+    if alarming:
+        return logging.WARNING
+    return logging.INFO if changed else logging.DEBUG
 
 
 def _turn_count(body: Json) -> int:

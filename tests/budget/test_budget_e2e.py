@@ -72,7 +72,7 @@ def budget_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 async def test_a_long_conversation_is_trimmed_to_the_limit(
     pattern: str, public_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="gateway.serving")
+    caplog.set_level(logging.DEBUG, logger="gateway.serving")
     async with inflated_stack(
         BIG, public_url=public_url, history_budget="trim", history_max_tokens=LIMIT
     ) as stack:
@@ -98,6 +98,9 @@ async def test_a_long_conversation_is_trimmed_to_the_limit(
 
         lines = budget_lines(caplog)
         assert len(lines) == TURNS
+        # info when the budget changed the history, debug when it only measured
+        levels = [line.levelno for line in lines]
+        assert levels == [logging.INFO if t else logging.DEBUG for t in trimmed]
         last = lines[-1].__dict__
         assert last["trimmed_turns"] == trimmed[-1]
         assert last["tokens_after"] <= last["token_limit"] == LIMIT < last["tokens_before"]
