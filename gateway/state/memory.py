@@ -113,7 +113,7 @@ class MemoryTurnStore:
             self._link(key, dig, value, now)
         self._evict_lru()
 
-    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+    async def put_if_absent(self, key: str, value: bytes, *, forever: bool = False) -> bytes:
         self._check_open()
         # No await in here: no other task runs between the look-up and the put.
         self._expire(self._clock())

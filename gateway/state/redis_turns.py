@@ -113,19 +113,23 @@ class RedisTurnStore:
         for digest, blob in blobs.items():
             self._local.put(digest, blob)
 
-    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+    async def put_if_absent(self, key: str, value: bytes, *, forever: bool = False) -> bytes:
         """`SET NX` on the pointer decides; the value is written first, so a winning pointer
-        never points at nothing. The pointer is read back in the same round trip."""
+        never points at nothing. The pointer is read back in the same round trip. `forever`:
+        no TTL, and a pointer found with one (an older release's) loses it."""
         if len(value) > self._max_value:
             self._refused += 1
             return value
         mine = digest_items({key: value})[key]
+        ttl = None if forever else self._ttl
 
         async def offer(client: aioredis.Redis) -> list[Any]:
             pipe = client.pipeline(transaction=False)
-            pipe.set(self._val(mine), value, ex=self._ttl)
-            pipe.set(self._ptr(key), mine.encode("ascii"), ex=self._ttl, nx=True)
+            pipe.set(self._val(mine), value, ex=ttl)
+            pipe.set(self._ptr(key), mine.encode("ascii"), ex=ttl, nx=True)
             pipe.get(self._ptr(key))
+            if forever:
+                pipe.persist(self._ptr(key))
             return pipeline_result(await pipe.execute())
 
         pointer = as_bytes((await self._link.run(offer))[2])
@@ -133,8 +137,15 @@ class RedisTurnStore:
         if winner == mine:
             self._local.put(mine, value)
             return value
-        found = await self._link.run(lambda c: c.get(self._val(winner)))
-        stored = as_bytes(found)
+
+        async def read(client: aioredis.Redis) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            pipe.get(self._val(winner))
+            if forever:
+                pipe.persist(self._val(winner))
+            return pipeline_result(await pipe.execute())
+
+        stored = as_bytes((await self._link.run(read))[0])
         if stored is None:
             raise StoreError(f"the value of {key!r} is gone (evicted) while its pointer is not")
         self._local.put(winner, stored)

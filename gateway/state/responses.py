@@ -83,10 +83,12 @@ class ResponseStore:
         """The envelope key: configured, or made once and kept in the store (so it survives
         restarts with SQLite state and is shared by every worker and replica on the same
         state). Put-if-absent: workers starting together on fresh state each offer a key and
-        all keep the one stored first, so an envelope one signs opens on the others."""
+        all keep the one stored first, so an envelope one signs opens on the others. Kept
+        forever (no TTL, no eviction): aged out, the next worker to start would make another
+        key while the running ones keep theirs, and their envelopes would stop opening."""
         if configured:
             return configured.encode()
-        return await self.store.put_if_absent(SECRET_KEY, secrets.token_bytes(32))
+        return await self.store.put_if_absent(SECRET_KEY, secrets.token_bytes(32), forever=True)
 
     async def put(self, scope: str, stored: StoredResponse) -> None:
         response = stored.response

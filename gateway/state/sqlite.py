@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 # Well under SQLite's bound-parameter limit.
 _BATCH = 500
+FOREVER = 1e18  # a time no age cut-off or LRU order reaches (put_if_absent(forever=True))
 # Hits only note `last_used` in memory; written out with the next write or at this many.
 _TOUCH_FLUSH = 256
 
@@ -133,8 +134,10 @@ class SqliteTurnStore:
             return
         self._evictions += await self._call(self._put_sync, dict(items), self._clock())
 
-    async def put_if_absent(self, key: str, value: bytes) -> bytes:
-        stored, evicted = await self._call(self._put_if_absent_sync, key, value, self._clock())
+    async def put_if_absent(self, key: str, value: bytes, *, forever: bool = False) -> bytes:
+        stored, evicted = await self._call(
+            self._put_if_absent_sync, key, value, self._clock(), forever
+        )
         self._evictions += evicted
         return stored
 
@@ -279,34 +282,46 @@ class SqliteTurnStore:
             evicted += self._evict_lru()
         return evicted
 
-    def _put_if_absent_sync(self, key: str, value: bytes, now: float) -> tuple[bytes, int]:
+    def _put_if_absent_sync(
+        self, key: str, value: bytes, now: float, forever: bool
+    ) -> tuple[bytes, int]:
         """Inside one `BEGIN IMMEDIATE` transaction: the write lock is taken before the look-up,
-        so another process's put of the same key lands wholly before or wholly after."""
+        so another process's put of the same key lands wholly before or wholly after.
+        `forever`: the key is dated FOREVER (never older than the age cut-off) and its value
+        last used at FOREVER (the last the LRU would pick); a key found is pinned so too."""
         with self._write() as db:
             self._flush_touches()
             evicted = self._expire(now - self._max_age)  # an expired key counts as absent
             row = db.execute(
-                "SELECT b.data FROM keys AS k JOIN blobs AS b ON b.hash = k.hash WHERE k.key = ?",
+                "SELECT b.data, b.hash FROM keys AS k JOIN blobs AS b ON b.hash = k.hash"
+                " WHERE k.key = ?",
                 (key,),
             ).fetchone()
             if row is not None:
+                if forever:
+                    self._pin(key, row[1])
                 return bytes(row[0]), evicted
             if len(value) > self._max_bytes:
                 return value, evicted + 1
             dig = digest_items({key: value})[key]
+            when = FOREVER if forever else now
             db.execute(
                 "INSERT INTO blobs (hash, size, created, last_used, data) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (hash) DO UPDATE SET last_used = excluded.last_used",
-                (dig, len(value), now, now, value),
+                " ON CONFLICT (hash) DO UPDATE SET last_used = MAX(last_used, excluded.last_used)",
+                (dig, len(value), now, when, value),
             )
             # (a key whose value is gone is absent too: repoint it)
             db.execute(
                 "INSERT INTO keys (key, hash, created) VALUES (?, ?, ?) ON CONFLICT (key)"
                 " DO UPDATE SET hash = excluded.hash, created = excluded.created",
-                (key, dig, now),
+                (key, dig, when),
             )
             evicted += self._evict_lru()
         return value, evicted
+
+    def _pin(self, key: str, dig: str) -> None:
+        self._db.execute("UPDATE keys SET created = ? WHERE key = ?", (FOREVER, key))
+        self._db.execute("UPDATE blobs SET last_used = ? WHERE hash = ?", (FOREVER, dig))
 
     def _select_in(self, sql: str, values: Sequence[str]) -> list[tuple[str, ...]]:
         """`sql` ends in `IN`; the placeholder list is appended and filled batch by batch."""

@@ -66,10 +66,15 @@ class TurnStore(Protocol):
         """Equal values are stored once and every key points at the single copy."""
         ...
 
-    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+    async def put_if_absent(self, key: str, value: bytes, *, forever: bool = False) -> bytes:
         """Store `value` under `key` unless the key already has one; returns the value the key
         holds afterwards. Atomic across every process sharing the backend, so callers racing
-        to create the same key all end up with one winner's value (a get-then-put cannot)."""
+        to create the same key all end up with one winner's value (a get-then-put cannot).
+
+        `forever`: the key (found or made) is never aged out nor evicted. For the envelope
+        key: it must outlive every envelope it signed and stay the one every running worker
+        holds; aged out or evicted, the next worker to start would make another. A memory
+        store keeps it like any value (it dies with its only process, which holds the key)."""
         ...
 
     async def stats(self) -> StoreStats: ...

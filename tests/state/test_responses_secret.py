@@ -63,9 +63,9 @@ class Gated:
         await self._pass()
         await self.store.put_many(items)
 
-    async def put_if_absent(self, key: str, value: bytes) -> bytes:
+    async def put_if_absent(self, key: str, value: bytes, *, forever: bool = False) -> bytes:
         await self._pass()
-        return await self.store.put_if_absent(key, value)
+        return await self.store.put_if_absent(key, value, forever=forever)
 
     async def stats(self) -> StoreStats:
         return await self.store.stats()
@@ -127,3 +127,54 @@ async def test_a_configured_key_is_used_and_nothing_is_stored(open_worker_store:
     store = open_worker_store()
     assert await ResponseStore(store).secret("operator-key") == b"operator-key"
     assert await store.get(SECRET_KEY) is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_sqlite_envelope_key_outlives_the_age_limit_and_the_lru(tmp_path: Path) -> None:
+    """Aged out or evicted (it is read once, at start: the least recently used value once the
+    store fills), the next worker to start made another key while the running ones kept the
+    old: envelopes signed on one stopped opening on the other."""
+    clock = Clock()
+    options = StateOptions(
+        url=f"sqlite:///{tmp_path / 'state.db'}",
+        responses_max_age_seconds=3600,
+        responses_max_bytes=8192,
+    )
+    first = open_state(options, clock=clock)
+    try:
+        key = await ResponseStore(first.responses).secret("")
+        clock.now += 7200  # past the responses' age limit
+        await first.responses.put_many({f"r:{i}": bytes([i]) * 2000 for i in range(12)})
+    finally:
+        await first.aclose()
+    later = open_state(options, clock=clock)  # a worker (re)started afterwards
+    try:
+        assert await ResponseStore(later.responses).secret("") == key
+    finally:
+        await later.aclose()
+
+
+async def test_the_redis_envelope_key_has_no_ttl(redis_url: str) -> None:
+    import redis
+
+    state = open_state(StateOptions(url=redis_url, responses_max_age_seconds=3600))
+    try:
+        key = await ResponseStore(state.responses).secret("")
+    finally:
+        await state.aclose()
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        stored = raw.keys("*secret*")
+        assert stored and all(raw.ttl(k) == -1 for k in stored)
+        pointer = raw.get(stored[0])
+        assert pointer is not None and raw.ttl(b"gw:resp:v:" + pointer) == -1
+        assert raw.get(b"gw:resp:v:" + pointer) == key
+    finally:
+        raw.close()
