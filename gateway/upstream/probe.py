@@ -19,6 +19,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.config import DEFAULT_BASE_URL
 from gateway.errors import UpstreamError, UpstreamTimeoutError
 from gateway.translate.response.upstream_errors import to_gateway_error
 from gateway.upstream.client import GeminiClient
@@ -51,6 +52,11 @@ class UpstreamCheck:
 
 
 def probe_host(client: GeminiClient) -> str:
+    """`host:port` of the probe's URL; `emulator` for `serve --emulator`, whose in-process
+    emulator answers for Google's host name (showing that name would send an operator looking
+    for a network path that does not exist)."""
+    if client.settings.upstream == "emulator" and client.settings.base_url == DEFAULT_BASE_URL:
+        return "emulator"
     return upstream_host(client.backend.url(PROBE_PATH))
 
 

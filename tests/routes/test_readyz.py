@@ -38,7 +38,7 @@ async def test_ready_on_the_emulator_lists_one_model_with_the_server_key() -> No
     assert body["checks"]["upstream"] == {
         "ok": True,
         "kind": "ok",
-        "host": "generativelanguage.googleapis.com:443",
+        "host": "emulator",  # in-process, answering for Google's host name
         "status": 200,
     }
     assert body["checks"]["state_store"] == {"ok": True, "kind": "ok", "backend": "memory"}
@@ -327,3 +327,15 @@ async def test_a_graceful_shutdown_turns_readiness_off_before_the_deadline() -> 
             json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]},
         )
         assert chat.status_code == 200
+
+
+async def test_serve_emulator_names_the_emulator_not_googles_host() -> None:
+    """`serve --emulator` answers in-process for Google's host name; readiness says so."""
+    from gateway.cli import emulator_transport
+
+    transport = emulator_transport()
+    settings = make_settings(upstream="emulator")
+    async with running_app(settings, transport) as app, client_for(app) as http:
+        reply = await http.get("/readyz")
+    assert reply.status_code == 200
+    assert reply.json()["checks"]["upstream"]["host"] == "emulator"
