@@ -8,6 +8,7 @@ an SQLite file nobody can create). Rules are kept here, apart from how values ar
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -81,6 +82,8 @@ def check_numbers(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
         label = f"{names[field]} ({field})" if field in names else field
+        if not math.isfinite(value):  # inf: a readiness result cached for good; nan: no retry
+            raise ValueError(f"{label} must be a finite number, got {value}")
         if field == "port":
             if not 1 <= value <= 65535:
                 raise ValueError(f"{label} must be a port number from 1 to 65535, got {value}")

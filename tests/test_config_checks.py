@@ -24,6 +24,16 @@ from gateway.config import load_settings
         ),
         ({"GATEWAY_MAX_RETRIES": "-1"}, "GATEWAY_MAX_RETRIES (max_retries) must not be negative"),
         ({"GATEWAY_PORT": "0"}, "GATEWAY_PORT (port) must be a port number"),
+        # inf: the first readiness result cached for good (a failed first probe: 503 forever)
+        (
+            {"GATEWAY_READY_CACHE_SECONDS": "inf"},
+            "GATEWAY_READY_CACHE_SECONDS (ready_cache_seconds) must be a finite number",
+        ),
+        # nan passed "must not be negative": every retry's wait then exceeded it (no retries)
+        (
+            {"GATEWAY_RETRY_MAX_WAIT": "nan"},
+            "GATEWAY_RETRY_MAX_WAIT (retry_max_wait) must be a finite number",
+        ),
         ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT (port) must be a port number"),
         ({"GATEWAY_LOG_LEVEL": "verbose"}, "GATEWAY_LOG_LEVEL must be one of debug, info"),
         (
