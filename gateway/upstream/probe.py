@@ -114,7 +114,8 @@ def _judge(status: int, body: bytes, host: str, credentialed: bool, what: str) -
         return UpstreamCheck(False, host, "upstream_error", f"upstream answered {status}", status)
     if status < 300 or not credentialed:
         return UpstreamCheck(True, host, status=status)
-    if to_gateway_error(status, body, None).status in (401, 403):
+    # 401/403 whatever the body (a proxy's page too); a 400 only when Gemini says API_KEY_INVALID
+    if status in (401, 403) or to_gateway_error(status, body, None).status in (401, 403):
         reason = f"upstream refused the configured {what}"
         return UpstreamCheck(False, host, "unauthorized", reason, status)
     return UpstreamCheck(True, host, status=status)

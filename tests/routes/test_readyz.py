@@ -151,8 +151,9 @@ class Refusing:
     """An upstream that answers every call with `status` and a Google error body that echoes
     the key it was sent (some relays do): the probe must not pass either on."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, page: bytes = b"") -> None:
         self.status = status
+        self.page = page  # when set, answered instead of Google's JSON (a proxy's own page)
         self.hits = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,7 +168,7 @@ class Refusing:
                 self.status, "UNAVAILABLE"
             ),
         }
-        body = orjson.dumps({"error": error})
+        body = self.page or orjson.dumps({"error": error})
         start = {"type": "http.response.start", "status": self.status}
         await send({**start, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
@@ -187,6 +188,20 @@ async def test_a_refused_key_is_not_ready_and_the_key_is_nowhere(
     assert check["kind"] == "unauthorized" and check["status"] == status
     assert check["reason"] == "upstream refused the configured key"
     assert SERVER_KEY not in reply.text and SERVER_KEY not in caplog.text
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refusal_that_is_not_google_json_is_still_a_refused_key(status: int) -> None:
+    """A 401/403 page from a proxy or relay in front of Gemini: every request would fail (a
+    502 naming the page), so the replica is not ready; it was, since only a JSON body counted."""
+    upstream = Refusing(status, page=b"<html><body>403 Forbidden</body></html>")
+    settings = make_settings(upstream="gemini", api_keys=(SERVER_KEY,))
+    async with running_app(settings, httpx.ASGITransport(app=upstream)) as app:
+        async with client_for(app) as http:
+            reply = await http.get("/readyz")
+    assert reply.status_code == 503
+    check = reply.json()["checks"]["upstream"]
+    assert check["kind"] == "unauthorized" and check["status"] == status
 
 
 async def test_gemini_invalid_key_answer_counts_as_a_refused_key() -> None:
