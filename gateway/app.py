@@ -21,7 +21,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import heap
@@ -36,34 +35,9 @@ from gateway.errors import (
 from gateway.logs import add_secrets, request_id_var
 from gateway.media.fetch import FetchPolicy, ImageFetcher
 from gateway.metrics import Metrics
-from gateway.routes import convertors, native, native_embeddings
-from gateway.routes.chat import chat_completions
+from gateway.routes import convertors, native
 from gateway.routes.common import error_response
-from gateway.routes.conversations import (
-    create_conversation,
-    create_items,
-    delete_conversation,
-    delete_item,
-    get_conversation,
-    get_item,
-    list_items,
-    update_conversation,
-)
-from gateway.routes.embeddings import embeddings
-from gateway.routes.files import get_file
-from gateway.routes.health import healthz, metrics, readyz
-from gateway.routes.images import images_edits, images_generations
-from gateway.routes.models import get_model, list_models
-from gateway.routes.openapi import openapi_document
-from gateway.routes.playground import Playground
-from gateway.routes.responses import (
-    cancel_response,
-    create_response,
-    delete_response,
-    get_response,
-    input_tokens,
-    list_input_items,
-)
+from gateway.routes.table import route_table
 from gateway.serving.body_deadline import BodyDeadline
 from gateway.serving.body_gate import LargeBodyGate
 from gateway.serving.context import Services
@@ -339,45 +313,7 @@ def build_app(
                 await fetcher.aclose()
             await state.aclose()
 
-    routes = [
-        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-        Route("/v1/responses", create_response, methods=["POST"]),
-        Route("/v1/responses/input_tokens", input_tokens, methods=["POST"]),
-        Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
-        Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
-        Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
-        Route("/v1/responses/{response_id}/cancel", cancel_response, methods=["POST"]),
-        Route("/v1/conversations", create_conversation, methods=["POST"]),
-        Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
-        Route("/v1/conversations/{conversation_id}", update_conversation, methods=["POST"]),
-        Route("/v1/conversations/{conversation_id}", delete_conversation, methods=["DELETE"]),
-        Route("/v1/conversations/{conversation_id}/items", create_items, methods=["POST"]),
-        Route("/v1/conversations/{conversation_id}/items", list_items, methods=["GET"]),
-        Route("/v1/conversations/{conversation_id}/items/{item_id}", get_item, methods=["GET"]),
-        Route(
-            "/v1/conversations/{conversation_id}/items/{item_id}", delete_item, methods=["DELETE"]
-        ),
-        Route("/v1/embeddings", embeddings, methods=["POST"]),
-        Route("/v1/images/generations", images_generations, methods=["POST"]),
-        Route("/v1/images/edits", images_edits, methods=["POST"]),
-        *native_embeddings.routes(),
-        Route("/v1beta/models", native.list_models, methods=["GET"]),
-        Route("/v1beta/models/{model_id}", native.model_call, methods=["POST"]),
-        Route(
-            f"/v1beta/models/{{model_id:{convertors.ANYPATH}}}", native.get_model, methods=["GET"]
-        ),
-        Route("/v1/models/{model_id}", native.model_call, methods=["POST"]),
-        Route("/v1/models", list_models, methods=["GET"]),
-        Route(f"/v1/models/{{model_id:{convertors.ANYPATH}}}", get_model, methods=["GET"]),
-        Route("/v1/files/{name}", get_file, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/openapi.json", openapi_document, methods=["GET"]),
-    ]
-    if settings.metrics:
-        routes.append(Route("/metrics", metrics, methods=["GET"]))
-    if settings.playground:
-        routes.extend(Playground.load(settings.public_url).routes())
+    routes = route_table(settings)
     middleware = [
         Middleware(RequestContextMiddleware, metrics=metrics_),
         Middleware(BodyDeadline, seconds=settings.body_timeout),
