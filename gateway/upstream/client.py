@@ -9,10 +9,10 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 body_log = logging.getLogger("gateway.bodies")
 MAX_ERROR_BODY = 64 * 1024
 MAX_JSON_BODY = MAX_EVENT_BYTES  # GATEWAY_UPSTREAM_MAX_BYTES's default (readers without settings)
+T = TypeVar("T")
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -179,20 +180,32 @@ class GeminiClient:
             raise UpstreamError("Gemini answered with an unexpected JSON shape")
         return data
 
-    async def _read_body(
-        self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
-    ) -> bytes:
-        """One unary call, open and body, under the total deadline."""
+    async def _bounded(
+        self,
+        method: str,
+        path: str,
+        key: str | None,
+        body: Body | None,
+        stats: CallStats,
+        read: Callable[[WireResponse, int, CallStats, str], Awaitable[T]],
+    ) -> tuple[WireResponse, T]:
+        """Opens one unary call and reads it with `read`, both under the total deadline (504)."""
         try:
             async with asyncio.timeout(self.settings.total_timeout):
                 response = await self._open(method, path, key, body, stats)
                 try:
                     limit, url = self.settings.upstream_max_bytes, self._url(path)
-                    raw = await read_capped(response, limit, stats, url)
+                    return response, await read(response, limit, stats, url)
                 finally:
                     await response.close()
         except TimeoutError as exc:
             raise deadline_error(self._url(path), stats.warned) from exc
+
+    async def _read_body(
+        self, method: str, path: str, key: str | None, body: Body | None, stats: CallStats
+    ) -> bytes:
+        """One unary call, open and body, under the total deadline."""
+        _, raw = await self._bounded(method, path, key, body, stats, read_capped)
         if body is not None and self.settings.log_bodies:
             log_body(body_log, "upstream_response", raw)
         return raw
@@ -341,16 +354,7 @@ class GeminiClient:
     ) -> tuple[list[bytes], str]:
         """A whole answer as the chunks it arrived in (never joined: the route sends them on
         as they are) and its content type, opening and body under the total deadline."""
-        try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                response = await self._open(method, path, key, body, stats)
-                try:
-                    limit, url = self.settings.upstream_max_bytes, self._url(path)
-                    chunks = await chunks_capped(response, limit, stats, url)
-                finally:
-                    await response.close()
-        except TimeoutError as exc:
-            raise deadline_error(self._url(path), stats.warned) from exc
+        response, chunks = await self._bounded(method, path, key, body, stats, chunks_capped)
         content_type = response.header("content-type") or "application/json; charset=UTF-8"
         if method == "GET" and self.backend.vertex:  # Vertex's model shapes, as AI Studio's
             try:
